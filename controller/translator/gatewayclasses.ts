@@ -1,0 +1,83 @@
+// GatewayClass status: gatefleet accepts the classes that name its controller,
+// reports whether the installed Gateway API CRDs are a version it supports,
+// and publishes the features it implements.
+import type { CustomResourceDefinition, GatewayClass, GatewayClassStatus } from '../apis/types.js';
+import { GATEWAY_GROUP } from '../apis/types.js';
+import { GATEWAY_API_BUNDLE_VERSION } from '../apis/gateway-api.gen.js';
+import { SUPPORTED_FEATURES } from './features.js';
+import { CONTROLLER_NAME, ConditionType, Reason, cond, type ConditionDecision } from './reasons.js';
+
+const BUNDLE_ANNOTATION = 'gateway.networking.k8s.io/bundle-version';
+
+export interface ClassDecision {
+  accepted: boolean;
+  conditions: ConditionDecision[];
+  supportedFeatures: GatewayClassStatus['supportedFeatures'];
+}
+
+/** `v1.6` of `v1.6.1`: versions sharing a minor release are supported. */
+function minor(version: string): string {
+  return version.split('.').slice(0, 2).join('.');
+}
+
+/** The Gateway API bundle versions the CRDs in the input declare. */
+export function installedBundleVersions(crds: readonly CustomResourceDefinition[]): string[] {
+  const versions = new Set<string>();
+  for (const crd of crds) {
+    if (crd.spec?.group !== GATEWAY_GROUP) continue;
+    const v = crd.metadata.annotations?.[BUNDLE_ANNOTATION];
+    if (v) versions.add(v);
+  }
+  return [...versions].sort();
+}
+
+export function isOurs(gc: GatewayClass | undefined): gc is GatewayClass {
+  return gc?.spec?.controllerName === CONTROLLER_NAME;
+}
+
+export function decideGatewayClass(
+  gc: GatewayClass,
+  crds: readonly CustomResourceDefinition[],
+): ClassDecision {
+  const installed = installedBundleVersions(crds);
+  const unsupported = installed.filter((v) => minor(v) !== minor(GATEWAY_API_BUNDLE_VERSION));
+  const conditions: ConditionDecision[] = [];
+  let accepted = true;
+  const params = gc.spec.parametersRef;
+  if (unsupported.length > 0) {
+    accepted = false;
+    const msg = `installed Gateway API CRDs are ${unsupported.join(', ')}; gatefleet supports ${minor(GATEWAY_API_BUNDLE_VERSION)}.x`;
+    conditions.push(cond(ConditionType.Accepted, 'False', Reason.UnsupportedVersion, msg));
+    conditions.push(cond(ConditionType.SupportedVersion, 'False', Reason.UnsupportedVersion, msg));
+  } else {
+    if (params) {
+      accepted = false;
+      conditions.push(
+        cond(
+          ConditionType.Accepted,
+          'False',
+          Reason.InvalidParameters,
+          `parametersRef ${params.group}/${params.kind} ${params.name}: gatefleet reads no parameters of this kind`,
+        ),
+      );
+    } else {
+      conditions.push(
+        cond(ConditionType.Accepted, 'True', Reason.Accepted, 'accepted by gatefleet'),
+      );
+    }
+    const version = installed[0] ?? GATEWAY_API_BUNDLE_VERSION;
+    conditions.push(
+      cond(
+        ConditionType.SupportedVersion,
+        'True',
+        Reason.SupportedVersion,
+        `Gateway API ${version} is supported`,
+      ),
+    );
+  }
+  return {
+    accepted,
+    conditions,
+    supportedFeatures: SUPPORTED_FEATURES.map((name) => ({ name })),
+  };
+}

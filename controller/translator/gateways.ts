@@ -1,0 +1,149 @@
+// Gateway decisions and status: whether the Gateway is accepted (its class,
+// parameters, addresses and listeners), whether it is programmed, and the
+// status of every listener with its attached route count.
+import type { Gateway, GatewayStatus, ListenerStatus } from '../apis/types.js';
+import type { FleetAddress } from '../ir/types.js';
+import { mergeConditions, type StatusClock } from './conditions.js';
+import {
+  isProgrammable,
+  LISTENER_CONDITION_TYPES,
+  listenerConditions,
+  type ListenerState,
+} from './listeners.js';
+import { key } from './input.js';
+import { ConditionType, Reason, cond, type ConditionDecision } from './reasons.js';
+
+export interface GatewayState {
+  key: string;
+  gateway: Gateway;
+  generation: number;
+  listeners: ListenerState[];
+  /** Accepted=False with this reason and message, when the Gateway is rejected as a whole. */
+  rejected?: { reason: string; message: string };
+  addresses: FleetAddress[];
+}
+
+const GATEWAY_CONDITION_TYPES: ReadonlySet<string> = new Set([
+  ConditionType.Accepted,
+  ConditionType.Programmed,
+]);
+
+export function decideGateway(
+  gateway: Gateway,
+  listeners: ListenerState[],
+  classProblem: string | undefined,
+): GatewayState {
+  const ns = gateway.metadata.namespace ?? 'default';
+  const state: GatewayState = {
+    key: key(ns, gateway.metadata.name),
+    gateway,
+    generation: gateway.metadata.generation ?? 1,
+    listeners,
+    addresses: [],
+  };
+  if (classProblem) {
+    state.rejected = { reason: Reason.Invalid, message: classProblem };
+    return state;
+  }
+  const params = gateway.spec.infrastructure?.parametersRef;
+  if (params) {
+    state.rejected = {
+      reason: Reason.InvalidParameters,
+      message: `infrastructure.parametersRef ${params.group}/${params.kind} ${params.name}: gatefleet reads no parameters of this kind`,
+    };
+    return state;
+  }
+  for (const a of gateway.spec.addresses ?? []) {
+    const type = a.type ?? 'IPAddress';
+    if (type !== 'IPAddress') {
+      state.rejected = {
+        reason: Reason.UnsupportedAddress,
+        message: `address type ${type} is not supported; gatefleet binds IPAddress addresses`,
+      };
+      return state;
+    }
+    state.addresses.push({ type: 'IPAddress', value: a.value ?? '' });
+  }
+  if (!listeners.some(isValidListener)) {
+    state.rejected = {
+      reason: Reason.ListenersNotValid,
+      message: `no valid listener: ${invalidListenerSummary(listeners)}`,
+    };
+  }
+  return state;
+}
+
+function isValidListener(l: ListenerState): boolean {
+  return !l.rejected && !l.conflict;
+}
+
+function invalidListenerSummary(listeners: readonly ListenerState[]): string {
+  return listeners
+    .filter((l) => !isValidListener(l))
+    .map((l) => `${l.name} (${(l.conflict ?? l.rejected)!.reason})`)
+    .join(', ');
+}
+
+/** True when the Gateway gets a fleet and its listeners get data plane configuration. */
+export function isAccepted(g: GatewayState): boolean {
+  return !g.rejected;
+}
+
+export function gatewayConditions(g: GatewayState): ConditionDecision[] {
+  if (g.rejected) {
+    return [
+      cond(ConditionType.Accepted, 'False', g.rejected.reason, g.rejected.message),
+      cond(ConditionType.Programmed, 'False', Reason.Invalid, `Gateway not accepted: ${g.rejected.message}`),
+    ];
+  }
+  const out: ConditionDecision[] = [];
+  const invalid = g.listeners.filter((l) => !isValidListener(l));
+  if (invalid.length > 0) {
+    out.push(
+      cond(
+        ConditionType.Accepted,
+        'True',
+        Reason.ListenersNotValid,
+        `accepted with invalid listeners ${invalidListenerSummary(g.listeners)}; the others are served`,
+      ),
+    );
+  } else {
+    out.push(cond(ConditionType.Accepted, 'True', Reason.Accepted, 'Gateway accepted'));
+  }
+  if (g.listeners.some(isProgrammable)) {
+    out.push(cond(ConditionType.Programmed, 'True', Reason.Programmed, 'configuration generated for the fleet'));
+  } else {
+    out.push(cond(ConditionType.Programmed, 'False', Reason.Invalid, 'no listener could be programmed'));
+  }
+  return out;
+}
+
+export function gatewayStatus(g: GatewayState, clock: StatusClock): GatewayStatus {
+  const prev = g.gateway.status;
+  const listeners: ListenerStatus[] = g.listeners.map((l) => {
+    const prevListener = prev?.listeners?.find((p) => p.name === l.name);
+    return {
+      name: l.name,
+      supportedKinds: l.supportedKinds,
+      attachedRoutes: l.attachedRoutes,
+      conditions: mergeConditions(
+        prevListener?.conditions,
+        listenerConditions(l, g.rejected?.message),
+        LISTENER_CONDITION_TYPES,
+        g.generation,
+        clock,
+      ),
+    };
+  });
+  return {
+    ...(prev ?? {}),
+    conditions: mergeConditions(
+      prev?.conditions,
+      gatewayConditions(g),
+      GATEWAY_CONDITION_TYPES,
+      g.generation,
+      clock,
+    ),
+    listeners,
+  };
+}

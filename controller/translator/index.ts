@@ -1,0 +1,211 @@
+// translate(): Kubernetes resources in, the fleets' IR and every resource's
+// status out. Pure and deterministic: no I/O, and the same input (and clock)
+// gives byte-identical output.
+//
+// The steps read like the pipeline they are:
+//   index the input → GatewayClasses → Gateways and their listeners →
+//   HTTPRoutes (analyse, attach per parentRef) → attached-route counts →
+//   statuses → fleets.
+import type {
+  GatewayClassStatus,
+  GatewayStatus,
+  HTTPRouteStatus,
+} from '../apis/types.js';
+import type { Diagnostic } from '../errors.js';
+import type { Cluster, IR } from '../ir/types.js';
+import { mergeConditions, type StatusClock } from './conditions.js';
+import { buildFleet } from './fleets.js';
+import { decideGatewayClass, isOurs } from './gatewayclasses.js';
+import { decideGateway, gatewayStatus, isAccepted, type GatewayState } from './gateways.js';
+import { indexResources, key, type InputObject } from './input.js';
+import { buildListeners, detectConflicts, type ListenerState } from './listeners.js';
+import { ConditionType } from './reasons.js';
+import { ReferenceGrants } from './refgrants.js';
+import type { ClusterSpec } from './routes/backends.js';
+import {
+  attachToGateway,
+  normalizeParentRef,
+  type ParentOutcome,
+} from './routes/parents.js';
+import { analyzeRoute, type RouteAnalysis } from './routes/rules.js';
+import { routeAccepted, routeStatus, type ParentResult } from './routes/status.js';
+import type { AttachedEntry } from './virtualhosts.js';
+
+export { CONTROLLER_NAME } from './reasons.js';
+export type { InputObject } from './input.js';
+
+export type StatusUpdate =
+  | { kind: 'GatewayClass'; name: string; status: GatewayClassStatus }
+  | { kind: 'Gateway'; namespace: string; name: string; status: GatewayStatus }
+  | { kind: 'HTTPRoute'; namespace: string; name: string; status: HTTPRouteStatus };
+
+export interface TranslateOptions {
+  /** Timestamp for conditions whose status changes; defaults to the current time. */
+  now?: string;
+}
+
+export interface TranslateResult {
+  ir: IR;
+  statuses: StatusUpdate[];
+  diagnostics: Diagnostic[];
+}
+
+const CLASS_CONDITION_TYPES: ReadonlySet<string> = new Set([
+  ConditionType.Accepted,
+  ConditionType.SupportedVersion,
+]);
+
+/** Current time in the API server's format (seconds precision). */
+export function rfc3339Now(): string {
+  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function sortedKeys<T>(m: ReadonlyMap<string, T>): string[] {
+  return [...m.keys()].sort();
+}
+
+/** Wraps plain objects (no source locations) as translator input. */
+export function inputsOf(objects: readonly unknown[]): InputObject[] {
+  return objects.map((object) => ({ object }));
+}
+
+export function translate(
+  inputs: readonly InputObject[],
+  options: TranslateOptions = {},
+): TranslateResult {
+  const clock: StatusClock = { now: options.now ?? rfc3339Now() };
+  const { resources: rs, diagnostics } = indexResources(inputs);
+  const grants = new ReferenceGrants(rs.referenceGrants);
+  const statuses: StatusUpdate[] = [];
+
+  // GatewayClasses that name gatefleet's controller.
+  const classProblems = new Map<string, string | undefined>();
+  for (const name of sortedKeys(rs.gatewayClasses)) {
+    const gc = rs.gatewayClasses.get(name)!;
+    if (!isOurs(gc)) continue;
+    const d = decideGatewayClass(gc, rs.crds);
+    const accepted = d.conditions.find((c) => c.type === ConditionType.Accepted)!;
+    classProblems.set(name, d.accepted ? undefined : `GatewayClass ${name} is not accepted: ${accepted.message}`);
+    statuses.push({
+      kind: 'GatewayClass',
+      name,
+      status: {
+        ...(gc.status ?? {}),
+        conditions: mergeConditions(
+          gc.status?.conditions,
+          d.conditions,
+          CLASS_CONDITION_TYPES,
+          gc.metadata.generation ?? 1,
+          clock,
+        ),
+        supportedFeatures: d.supportedFeatures,
+      },
+    });
+  }
+
+  // Gateways of those classes, with their listeners validated.
+  const gateways = new Map<string, GatewayState>();
+  for (const k of sortedKeys(rs.gateways)) {
+    const gw = rs.gateways.get(k)!;
+    if (!classProblems.has(gw.spec.gatewayClassName)) continue;
+    const listeners = buildListeners(gw, rs.secrets, grants);
+    detectConflicts(listeners);
+    gateways.set(k, decideGateway(gw, listeners, classProblems.get(gw.spec.gatewayClassName)));
+  }
+
+  // HTTPRoutes: analysed once, attached per parentRef.
+  const clusterSpecs = new Map<string, ClusterSpec>();
+  const entries = new Map<ListenerState, AttachedEntry[]>();
+  const counted = new Map<ListenerState, Set<string>>();
+  for (const k of sortedKeys(rs.httpRoutes)) {
+    const route = rs.httpRoutes.get(k)!;
+    const results: ParentResult[] = [];
+    let analysis: RouteAnalysis | undefined;
+    const seenRefs = new Set<string>();
+    for (const pr of route.spec.parentRefs ?? []) {
+      const ref = normalizeParentRef(pr, route.metadata.namespace ?? 'default');
+      if (ref.group !== 'gateway.networking.k8s.io' || ref.kind !== 'Gateway') continue;
+      const g = gateways.get(key(ref.namespace, ref.name));
+      if (!g) continue;
+      const refId = JSON.stringify(ref);
+      if (seenRefs.has(refId)) continue;
+      seenRefs.add(refId);
+      analysis ??= analyzeRoute(route, { services: rs.services, grants });
+      const outcome: ParentOutcome = attachToGateway(
+        ref,
+        g.gateway,
+        g.listeners,
+        analysis.namespace,
+        analysis.hostnames,
+        rs.namespaces,
+      );
+      results.push({ ref, outcome });
+      if (!outcome.accepted || !routeAccepted(analysis, outcome)) continue;
+      for (const { listener, hosts } of outcome.attachments) {
+        let seen = counted.get(listener);
+        if (!seen) counted.set(listener, (seen = new Set()));
+        if (seen.has(analysis.key)) continue;
+        seen.add(analysis.key);
+        listener.attachedRoutes++;
+        if (!isAccepted(g)) continue;
+        let list = entries.get(listener);
+        if (!list) entries.set(listener, (list = []));
+        for (const host of hosts)
+          for (const template of analysis.rules)
+            template.matches.forEach((match, matchIndex) =>
+              list!.push({
+                analysis: analysis!,
+                template,
+                host,
+                match,
+                created: analysis!.created,
+                routeKey: analysis!.key,
+                rule: template.index,
+                matchIndex,
+              }),
+            );
+      }
+    }
+    if (!analysis) continue;
+    for (const c of analysis.clusters) clusterSpecs.set(c.name, c);
+    statuses.push({
+      kind: 'HTTPRoute',
+      namespace: analysis.namespace,
+      name: analysis.name,
+      status: routeStatus(route, analysis, results, clock),
+    });
+  }
+
+  // Gateway statuses (attached route counts are final now) and fleets.
+  const ir: IR = { fleets: [] };
+  const clusterCache = new Map<string, Cluster>();
+  for (const g of gateways.values()) {
+    statuses.push({
+      kind: 'Gateway',
+      namespace: g.gateway.metadata.namespace ?? 'default',
+      name: g.gateway.metadata.name,
+      status: gatewayStatus(g, clock),
+    });
+    if (!isAccepted(g)) continue;
+    ir.fleets.push(
+      buildFleet(g, {
+        entriesOf: (l) => entries.get(l) ?? [],
+        clusterSpecs,
+        services: rs.services,
+        endpointSlices: rs.endpointSlices,
+        clusterCache,
+      }),
+    );
+  }
+  ir.fleets.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  statuses.sort(compareStatus);
+  return { ir, statuses, diagnostics };
+}
+
+const KIND_ORDER = { GatewayClass: 0, Gateway: 1, HTTPRoute: 2 } as const;
+
+function compareStatus(a: StatusUpdate, b: StatusUpdate): number {
+  const ka = `${'namespace' in a ? a.namespace : ''}/${a.name}`;
+  const kb = `${'namespace' in b ? b.namespace : ''}/${b.name}`;
+  return KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || (ka < kb ? -1 : ka > kb ? 1 : 0);
+}

@@ -1,0 +1,67 @@
+// Condition types and reasons gatefleet sets, as the Gateway API defines them
+// (apis/v1 *_types.go). Kept as data so every status decision is a lookup, not
+// a string typed in place.
+
+export const CONTROLLER_NAME = 'gatefleet.io/gateway-controller';
+
+export const ConditionType = {
+  Accepted: 'Accepted',
+  Programmed: 'Programmed',
+  ResolvedRefs: 'ResolvedRefs',
+  Conflicted: 'Conflicted',
+  OverlappingTLSConfig: 'OverlappingTLSConfig',
+  SupportedVersion: 'SupportedVersion',
+  PartiallyInvalid: 'PartiallyInvalid',
+} as const;
+
+export const Reason = {
+  // shared
+  Accepted: 'Accepted',
+  Programmed: 'Programmed',
+  ResolvedRefs: 'ResolvedRefs',
+  Invalid: 'Invalid',
+  InvalidParameters: 'InvalidParameters',
+  Pending: 'Pending',
+  UnsupportedValue: 'UnsupportedValue',
+  RefNotPermitted: 'RefNotPermitted',
+  // GatewayClass
+  SupportedVersion: 'SupportedVersion',
+  UnsupportedVersion: 'UnsupportedVersion',
+  // Gateway
+  ListenersNotValid: 'ListenersNotValid',
+  UnsupportedAddress: 'UnsupportedAddress',
+  // Listener
+  HostnameConflict: 'HostnameConflict',
+  ProtocolConflict: 'ProtocolConflict',
+  NoConflicts: 'NoConflicts',
+  UnsupportedProtocol: 'UnsupportedProtocol',
+  InvalidCertificateRef: 'InvalidCertificateRef',
+  InvalidRouteKinds: 'InvalidRouteKinds',
+  OverlappingHostnames: 'OverlappingHostnames',
+  // Route
+  NotAllowedByListeners: 'NotAllowedByListeners',
+  NoMatchingListenerHostname: 'NoMatchingListenerHostname',
+  NoMatchingParent: 'NoMatchingParent',
+  IncompatibleFilters: 'IncompatibleFilters',
+  BackendNotFound: 'BackendNotFound',
+  InvalidKind: 'InvalidKind',
+} as const;
+
+export type ConditionStatus = 'True' | 'False' | 'Unknown';
+
+/** A condition as the translator decides it, before bookkeeping fields are added. */
+export interface ConditionDecision {
+  type: string;
+  status: ConditionStatus;
+  reason: string;
+  message: string;
+}
+
+export function cond(
+  type: string,
+  status: ConditionStatus,
+  reason: string,
+  message: string,
+): ConditionDecision {
+  return { type, status, reason, message };
+}

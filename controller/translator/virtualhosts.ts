@@ -1,0 +1,153 @@
+// Assembles the route tables of one listening port. Each Gateway listener
+// contributes virtual hosts for the hostnames its routes serve plus a
+// fallback for its own hostname; a domain that a more specific listener on
+// the same port covers is dropped from the less specific one, so a request
+// is routed only by the routes of the listener its Host selects (listener
+// isolation). HTTPS chains also answer 421 for hosts that belong to another
+// listener on the port (misdirected requests).
+import type {
+  FilterChain,
+  Listener,
+  RedirectAction,
+  Route,
+  VirtualHost,
+} from '../ir/types.js';
+import { ANY_HOST, covers, listenerSpecificity } from './hostnames.js';
+import { listenerId, type ListenerState } from './listeners.js';
+import { comparePrecedence, type RankedEntry } from './precedence.js';
+import type { RouteAnalysis, RuleTemplate } from './routes/rules.js';
+
+export interface AttachedEntry extends RankedEntry {
+  analysis: RouteAnalysis;
+  template: RuleTemplate;
+}
+
+interface ChainContext {
+  port: number;
+  protocol: 'HTTP' | 'HTTPS';
+}
+
+const WELL_KNOWN_PORTS: Record<string, number> = { http: 80, https: 443 };
+
+function listenerHost(l: ListenerState): string {
+  return l.hostname ?? ANY_HOST;
+}
+
+/**
+ * The virtual hosts of one listener on its port, after isolation from the
+ * other listeners there (`peers`, all accepted listeners on the port).
+ */
+function listenerVirtualHosts(
+  l: ListenerState,
+  peers: readonly ListenerState[],
+  entries: readonly AttachedEntry[],
+  chain: ChainContext,
+): VirtualHost[] {
+  const mine = listenerSpecificity(l.hostname);
+  const stronger = peers.filter((p) => p !== l && listenerSpecificity(p.hostname) > mine);
+  const domains = new Set<string>([listenerHost(l), ...entries.map((e) => e.host)]);
+  const out: VirtualHost[] = [];
+  for (const domain of [...domains].sort()) {
+    if (stronger.some((p) => covers(listenerHost(p), domain))) continue;
+    const ranked = entries.filter((e) => covers(e.host, domain)).sort(comparePrecedence);
+    out.push({
+      name: `${listenerId(l)}/${domain}`,
+      domain,
+      routes: ranked.map((e) => toRoute(e, chain)),
+    });
+  }
+  return out;
+}
+
+/** Builds the IR listener for one port from its programmable Gateway listeners. */
+export function buildPortListener(
+  chain: ChainContext,
+  programmable: readonly ListenerState[],
+  peers: readonly ListenerState[],
+  entriesOf: (l: ListenerState) => readonly AttachedEntry[],
+): Listener {
+  const name = `${chain.protocol.toLowerCase()}-${chain.port}`;
+  const sorted = [...programmable].sort((a, b) => (listenerId(a) < listenerId(b) ? -1 : 1));
+  let filterChains: FilterChain[];
+  if (chain.protocol === 'HTTP') {
+    const virtualHosts = sorted
+      .flatMap((l) => listenerVirtualHosts(l, peers, entriesOf(l), chain))
+      .sort((a, b) => (a.domain < b.domain ? -1 : a.domain > b.domain ? 1 : 0));
+    filterChains = [
+      { name, serverNames: [], certificates: [], sources: sorted.map(listenerId), virtualHosts },
+    ];
+  } else {
+    filterChains = sorted.map((l) => {
+      const own = listenerVirtualHosts(l, peers, entriesOf(l), chain);
+      const misdirected: VirtualHost[] = peers
+        .filter((p) => p !== l && listenerHost(p) !== listenerHost(l))
+        .map((p) => ({
+          name: `${listenerId(l)}/misdirected/${listenerHost(p)}`,
+          domain: listenerHost(p),
+          routes: [misdirectedRoute(l, p)],
+        }));
+      const virtualHosts = [...own, ...misdirected].sort((a, b) =>
+        a.domain < b.domain ? -1 : a.domain > b.domain ? 1 : 0,
+      );
+      return {
+        name: `${name}/${listenerId(l)}`,
+        serverNames: l.hostname ? [l.hostname] : [],
+        certificates: l.certificates.map((c) => c.name),
+        sources: [listenerId(l)],
+        virtualHosts,
+      };
+    });
+  }
+  return { name, port: chain.port, protocol: chain.protocol, filterChains };
+}
+
+function misdirectedRoute(l: ListenerState, other: ListenerState): Route {
+  return {
+    name: `misdirected/${listenerId(other)}`,
+    source: { namespace: '', name: '', rule: 0, match: 0 },
+    match: { path: { type: 'PathPrefix', value: '/' }, headers: [], queryParams: [] },
+    action: {
+      type: 'DirectResponse',
+      status: 421,
+      reason: `host belongs to listener ${listenerId(other)}, not to ${listenerId(l)} selected by SNI`,
+    },
+  };
+}
+
+function toRoute(e: AttachedEntry, chain: ChainContext): Route {
+  const t = e.template;
+  const a = e.analysis;
+  const route: Route = {
+    name: `${a.key}/rule/${t.index}/match/${e.matchIndex}`,
+    source: {
+      namespace: a.namespace,
+      name: a.name,
+      rule: t.index,
+      ...(t.name === undefined ? {} : { ruleName: t.name }),
+      match: e.matchIndex,
+    },
+    match: e.match,
+    action: t.redirect ? redirectAction(t.redirect, chain) : t.action!,
+  };
+  if (t.requestHeaders) route.requestHeaders = t.requestHeaders;
+  if (t.responseHeaders) route.responseHeaders = t.responseHeaders;
+  if (t.urlRewrite) route.urlRewrite = t.urlRewrite;
+  if (t.cors) route.cors = t.cors;
+  return route;
+}
+
+/** Resolves a redirect's scheme and port against the listener (HTTPRequestRedirectFilter). */
+function redirectAction(r: NonNullable<RuleTemplate['redirect']>, chain: ChainContext): RedirectAction {
+  const f = r.filter;
+  const scheme = f.scheme ?? (chain.protocol === 'HTTPS' ? 'https' : 'http');
+  const port = f.port ?? (f.scheme ? (WELL_KNOWN_PORTS[f.scheme] ?? chain.port) : chain.port);
+  const out: RedirectAction = {
+    type: 'Redirect',
+    scheme,
+    port,
+    statusCode: (f.statusCode ?? 302) as RedirectAction['statusCode'],
+  };
+  if (f.hostname) out.hostname = f.hostname;
+  if (r.path) out.path = r.path;
+  return out;
+}
