@@ -2,7 +2,12 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts', 'controller/**/*.test.ts', 'xds/**/*.test.ts', 'gateway/**/*.test.ts'],
+    include: [
+      'test/**/*.test.ts',
+      'controller/**/*.test.ts',
+      'xds/**/*.test.ts',
+      'gateway/**/*.test.ts',
+    ],
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

@@ -62,5 +62,5 @@ export function renderTranslation(
   if (opts.to.includes('ir')) doc.ir = opts.showSecrets ? result.ir : redactIR(result.ir);
   return opts.format === 'json'
     ? `${JSON.stringify(doc, null, 2)}\n`
-    : stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false });
+    : stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false, version: '1.1' });
 }

@@ -33,11 +33,15 @@ export function runTranslate(argv: string[], readStdin: () => string): string {
     },
     strict: true,
   });
-  if (!values.file) throw new GatefleetError(ErrorCode.Usage, `--file is required\n\n${TRANSLATE_USAGE}`);
+  if (!values.file)
+    throw new GatefleetError(ErrorCode.Usage, `--file is required\n\n${TRANSLATE_USAGE}`);
   const to = values.to!.split(',').map((s) => s.trim()) as Section[];
   const unknown = to.filter((s) => !SECTIONS.includes(s));
   if (unknown.length > 0) {
-    throw new GatefleetError(ErrorCode.Usage, `--to: unknown section ${unknown.join(', ')}; use ${SECTIONS.join(', ')}`);
+    throw new GatefleetError(
+      ErrorCode.Usage,
+      `--to: unknown section ${unknown.join(', ')}; use ${SECTIONS.join(', ')}`,
+    );
   }
   const format = values.output as Format;
   if (format !== 'yaml' && format !== 'json') {

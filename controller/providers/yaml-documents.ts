@@ -19,15 +19,16 @@ export function parseYamlDocuments(text: string, file: string, startIndex = 0): 
   const list = Array.isArray(docs) ? docs : [docs];
   let index = startIndex;
   for (const doc of list) {
-    const line = lineCounter.linePos(doc.range[0]).line;
+    // A document's line is where its content starts, after any `---` and comments.
+    const line = lineCounter.linePos(doc.contents?.range[0] ?? doc.range[0]).line;
     if (doc.errors.length > 0) {
       const e = doc.errors[0]!;
       diagnostics.push({
         code: ErrorCode.InputParse,
         object: `document ${index + 1}`,
         file,
-        line: e.linePos?.[0]?.line ?? line,
-        message: e.message.split('\n')[0]!,
+        line,
+        message: `invalid YAML: ${e.message.split('\n')[0]!.replace(/:$/, '')}`,
       });
       index++;
       continue;

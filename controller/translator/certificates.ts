@@ -6,8 +6,7 @@ import { X509Certificate, createHash, createPrivateKey } from 'node:crypto';
 import type { Secret } from '../apis/types.js';
 
 export type CertificateCheck =
-  | { ok: true; certificateChain: string; privateKey: string }
-  | { ok: false; problem: string };
+  { ok: true; certificateChain: string; privateKey: string } | { ok: false; problem: string };
 
 const memo = new Map<string, CertificateCheck>();
 const MEMO_LIMIT = 10_000;

@@ -15,7 +15,11 @@ export function resolveCluster(
   const portName = servicePort?.name ?? '';
   const found = new Map<string, Endpoint>();
   for (const slice of slices) {
-    if (slice.addressType !== undefined && slice.addressType !== 'IPv4' && slice.addressType !== 'IPv6')
+    if (
+      slice.addressType !== undefined &&
+      slice.addressType !== 'IPv4' &&
+      slice.addressType !== 'IPv6'
+    )
       continue;
     const port = (slice.ports ?? []).find((p) => (p.name ?? '') === portName)?.port;
     if (typeof port !== 'number') continue;
@@ -29,11 +33,12 @@ export function resolveCluster(
       if (!state) continue;
       const id = `${address}|${port}`;
       const prev = found.get(id);
-      if (!prev || (prev.state !== 'ready' && state === 'ready')) found.set(id, { address, port, state });
+      if (!prev || (prev.state !== 'ready' && state === 'ready'))
+        found.set(id, { address, port, state });
     }
   }
-  const endpoints = [...found.values()].sort(
-    (a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : a.port - b.port),
+  const endpoints = [...found.values()].sort((a, b) =>
+    a.address < b.address ? -1 : a.address > b.address ? 1 : a.port - b.port,
   );
   return { ...spec, endpoints };
 }

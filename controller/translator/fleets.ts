@@ -28,7 +28,9 @@ export function buildFleet(g: GatewayState, inputs: FleetInputs): Fleet {
   const infra = g.gateway.spec.infrastructure;
   return {
     name: g.key,
-    gateways: [{ namespace: g.gateway.metadata.namespace ?? 'default', name: g.gateway.metadata.name }],
+    gateways: [
+      { namespace: g.gateway.metadata.namespace ?? 'default', name: g.gateway.metadata.name },
+    ],
     infrastructure: {
       labels: sortedRecord(infra?.labels),
       annotations: sortedRecord(infra?.annotations),

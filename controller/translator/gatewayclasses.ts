@@ -21,14 +21,27 @@ function minor(version: string): string {
 }
 
 /** The Gateway API bundle versions the CRDs in the input declare. */
+/** The Gateway API bundle versions the CRDs in the input declare; `unknown` for a CRD without one. */
 export function installedBundleVersions(crds: readonly CustomResourceDefinition[]): string[] {
   const versions = new Set<string>();
   for (const crd of crds) {
     if (crd.spec?.group !== GATEWAY_GROUP) continue;
-    const v = crd.metadata.annotations?.[BUNDLE_ANNOTATION];
-    if (v) versions.add(v);
+    versions.add(crd.metadata.annotations?.[BUNDLE_ANNOTATION] || UNKNOWN_VERSION);
   }
   return [...versions].sort();
+}
+
+/** What a Gateway API CRD without the bundle-version annotation counts as: never supported. */
+const UNKNOWN_VERSION = 'unknown';
+
+/** `group/kind namespace/name` of a reference, with the core group spelled out. */
+export function describeRef(r: {
+  group?: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+}): string {
+  return `${r.group ? r.group : 'core'}/${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name}`;
 }
 
 export function isOurs(gc: GatewayClass | undefined): gc is GatewayClass {
@@ -46,7 +59,7 @@ export function decideGatewayClass(
   const params = gc.spec.parametersRef;
   if (unsupported.length > 0) {
     accepted = false;
-    const msg = `installed Gateway API CRDs are ${unsupported.join(', ')}; gatefleet supports ${minor(GATEWAY_API_BUNDLE_VERSION)}.x`;
+    const msg = `installed Gateway API CRDs are ${unsupported.join(', ')} (annotation ${BUNDLE_ANNOTATION}); gatefleet supports ${minor(GATEWAY_API_BUNDLE_VERSION)}.x`;
     conditions.push(cond(ConditionType.Accepted, 'False', Reason.UnsupportedVersion, msg));
     conditions.push(cond(ConditionType.SupportedVersion, 'False', Reason.UnsupportedVersion, msg));
   } else {
@@ -57,7 +70,7 @@ export function decideGatewayClass(
           ConditionType.Accepted,
           'False',
           Reason.InvalidParameters,
-          `parametersRef ${params.group}/${params.kind} ${params.name}: gatefleet reads no parameters of this kind`,
+          `parametersRef ${describeRef(params)}: gatefleet reads no parameters of this kind`,
         ),
       );
     } else {

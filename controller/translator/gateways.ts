@@ -10,6 +10,7 @@ import {
   listenerConditions,
   type ListenerState,
 } from './listeners.js';
+import { describeRef } from './gatewayclasses.js';
 import { key } from './input.js';
 import { ConditionType, Reason, cond, type ConditionDecision } from './reasons.js';
 
@@ -49,7 +50,7 @@ export function decideGateway(
   if (params) {
     state.rejected = {
       reason: Reason.InvalidParameters,
-      message: `infrastructure.parametersRef ${params.group}/${params.kind} ${params.name}: gatefleet reads no parameters of this kind`,
+      message: `infrastructure.parametersRef ${describeRef(params)}: gatefleet reads no parameters of this kind`,
     };
     return state;
   }
@@ -93,7 +94,12 @@ export function gatewayConditions(g: GatewayState): ConditionDecision[] {
   if (g.rejected) {
     return [
       cond(ConditionType.Accepted, 'False', g.rejected.reason, g.rejected.message),
-      cond(ConditionType.Programmed, 'False', Reason.Invalid, `Gateway not accepted: ${g.rejected.message}`),
+      cond(
+        ConditionType.Programmed,
+        'False',
+        Reason.Invalid,
+        `Gateway not accepted: ${g.rejected.message}`,
+      ),
     ];
   }
   const out: ConditionDecision[] = [];
@@ -111,9 +117,18 @@ export function gatewayConditions(g: GatewayState): ConditionDecision[] {
     out.push(cond(ConditionType.Accepted, 'True', Reason.Accepted, 'Gateway accepted'));
   }
   if (g.listeners.some(isProgrammable)) {
-    out.push(cond(ConditionType.Programmed, 'True', Reason.Programmed, 'configuration generated for the fleet'));
+    out.push(
+      cond(
+        ConditionType.Programmed,
+        'True',
+        Reason.Programmed,
+        'configuration generated for the fleet',
+      ),
+    );
   } else {
-    out.push(cond(ConditionType.Programmed, 'False', Reason.Invalid, 'no listener could be programmed'));
+    out.push(
+      cond(ConditionType.Programmed, 'False', Reason.Invalid, 'no listener could be programmed'),
+    );
   }
   return out;
 }

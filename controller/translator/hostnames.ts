@@ -28,23 +28,43 @@ export function intersect(a: string, b: string): string | undefined {
   return undefined;
 }
 
+/** A hostname a route serves on a listener, and the route hostname it came from. */
+export interface RouteHost {
+  /** The intersection of the route's hostname with the listener's: where it is served. */
+  host: string;
+  /** The route's own hostname that matched (`*` when the route has none): its precedence. */
+  routeHost: string;
+}
+
 /**
  * The hostnames a route serves on a listener: the intersections of the
- * route's hostnames with the listener's hostname (`*` when both are unset).
- * Empty means the route has hostnames and none intersects.
+ * route's hostnames with the listener's hostname (`*` when both are unset),
+ * each with the most specific route hostname producing it. Empty means the
+ * route has hostnames and none intersects.
  */
 export function routeHostsOnListener(
   listenerHostname: string | undefined,
   routeHostnames: readonly string[],
-): string[] {
+): RouteHost[] {
   const listenerHost = listenerHostname ?? ANY_HOST;
-  if (routeHostnames.length === 0) return [listenerHost];
-  const out = new Set<string>();
-  for (const h of routeHostnames) {
-    const i = intersect(listenerHost, h.toLowerCase());
-    if (i !== undefined) out.add(i);
+  if (routeHostnames.length === 0) return [{ host: listenerHost, routeHost: ANY_HOST }];
+  const out = new Map<string, string>();
+  for (const raw of routeHostnames) {
+    const h = raw.toLowerCase();
+    const i = intersect(listenerHost, h);
+    if (i === undefined) continue;
+    const prev = out.get(i);
+    if (prev === undefined || moreSpecific(h, prev)) out.set(i, h);
   }
-  return [...out].sort();
+  return [...out.keys()].sort().map((host) => ({ host, routeHost: out.get(host)! }));
+}
+
+/** Route hostname precedence: more non-wildcard characters, then more characters. */
+export function moreSpecific(a: string, b: string): boolean {
+  return (
+    nonWildcardLength(a) > nonWildcardLength(b) ||
+    (nonWildcardLength(a) === nonWildcardLength(b) && hostLength(a) > hostLength(b))
+  );
 }
 
 /**

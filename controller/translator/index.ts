@@ -6,11 +6,7 @@
 //   index the input → GatewayClasses → Gateways and their listeners →
 //   HTTPRoutes (analyse, attach per parentRef) → attached-route counts →
 //   statuses → fleets.
-import type {
-  GatewayClassStatus,
-  GatewayStatus,
-  HTTPRouteStatus,
-} from '../apis/types.js';
+import type { GatewayClassStatus, GatewayStatus, HTTPRouteStatus } from '../apis/types.js';
 import type { Diagnostic } from '../errors.js';
 import type { Cluster, IR } from '../ir/types.js';
 import { mergeConditions, type StatusClock } from './conditions.js';
@@ -19,14 +15,11 @@ import { decideGatewayClass, isOurs } from './gatewayclasses.js';
 import { decideGateway, gatewayStatus, isAccepted, type GatewayState } from './gateways.js';
 import { indexResources, key, type InputObject } from './input.js';
 import { buildListeners, detectConflicts, type ListenerState } from './listeners.js';
-import { ConditionType } from './reasons.js';
+import { ConditionType, Reason } from './reasons.js';
+import { problem } from './routes/problems.js';
 import { ReferenceGrants } from './refgrants.js';
 import type { ClusterSpec } from './routes/backends.js';
-import {
-  attachToGateway,
-  normalizeParentRef,
-  type ParentOutcome,
-} from './routes/parents.js';
+import { attachToGateway, normalizeParentRef, type ParentOutcome } from './routes/parents.js';
 import { analyzeRoute, type RouteAnalysis } from './routes/rules.js';
 import { routeAccepted, routeStatus, type ParentResult } from './routes/status.js';
 import type { AttachedEntry } from './virtualhosts.js';
@@ -85,7 +78,10 @@ export function translate(
     if (!isOurs(gc)) continue;
     const d = decideGatewayClass(gc, rs.crds);
     const accepted = d.conditions.find((c) => c.type === ConditionType.Accepted)!;
-    classProblems.set(name, d.accepted ? undefined : `GatewayClass ${name} is not accepted: ${accepted.message}`);
+    classProblems.set(
+      name,
+      d.accepted ? undefined : `GatewayClass ${name} is not accepted: ${accepted.message}`,
+    );
     statuses.push({
       kind: 'GatewayClass',
       name,
@@ -131,7 +127,7 @@ export function translate(
       if (seenRefs.has(refId)) continue;
       seenRefs.add(refId);
       analysis ??= analyzeRoute(route, { services: rs.services, grants });
-      const outcome: ParentOutcome = attachToGateway(
+      let outcome: ParentOutcome = attachToGateway(
         ref,
         g.gateway,
         g.listeners,
@@ -139,6 +135,15 @@ export function translate(
         analysis.hostnames,
         rs.namespaces,
       );
+      if (outcome.accepted && g.rejected) {
+        outcome = {
+          accepted: false,
+          problem: problem(
+            Reason.GatewayNotAccepted,
+            `Gateway ${g.key} is not accepted (${g.rejected.reason}): ${g.rejected.message}`,
+          ),
+        };
+      }
       results.push({ ref, outcome });
       if (!outcome.accepted || !routeAccepted(analysis, outcome)) continue;
       for (const { listener, hosts } of outcome.attachments) {
@@ -147,16 +152,16 @@ export function translate(
         if (seen.has(analysis.key)) continue;
         seen.add(analysis.key);
         listener.attachedRoutes++;
-        if (!isAccepted(g)) continue;
         let list = entries.get(listener);
         if (!list) entries.set(listener, (list = []));
-        for (const host of hosts)
+        for (const { host, routeHost } of hosts)
           for (const template of analysis.rules)
             template.matches.forEach((match, matchIndex) =>
               list!.push({
                 analysis: analysis!,
                 template,
                 host,
+                routeHost,
                 match,
                 created: analysis!.created,
                 routeKey: analysis!.key,

@@ -159,12 +159,12 @@ export function indexResources(inputs: readonly InputObject[]): {
       });
     }
     seen.add(id);
-    // A shallow normalised copy: the caller's objects are never modified.
-    const norm: Record<string, unknown> = {
-      ...obj,
-      metadata: namespace === undefined ? meta : { ...meta, namespace },
-    };
-    if (kind === 'HTTPRoute' && obj.spec === undefined) norm.spec = {};
+    // Objects are never modified; one that needs defaults is shallow-copied.
+    let norm: Record<string, unknown> = obj;
+    if (namespace !== undefined && meta.namespace !== namespace) {
+      norm = { ...norm, metadata: { ...meta, namespace } };
+    }
+    if (kind === 'HTTPRoute' && obj.spec === undefined) norm = { ...norm, spec: {} };
     switch (kind as Kind) {
       case 'GatewayClass':
         rs.gatewayClasses.set(k, norm as unknown as GatewayClass);

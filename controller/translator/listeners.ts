@@ -166,7 +166,10 @@ function resolveCertificates(
     }
     const check = checkTlsSecret(secret);
     if (!check.ok) {
-      l.refProblems.push({ reason: Reason.InvalidCertificateRef, message: `${where}: ${check.problem}` });
+      l.refProblems.push({
+        reason: Reason.InvalidCertificateRef,
+        message: `${where}: ${check.problem}`,
+      });
       continue;
     }
     l.certificates.push({
@@ -241,7 +244,10 @@ export function listenerId(l: ListenerState): string {
 }
 
 /** The listener's conditions, in a fixed order. */
-export function listenerConditions(l: ListenerState, gatewayRejected?: string): ConditionDecision[] {
+export function listenerConditions(
+  l: ListenerState,
+  gatewayRejected?: string,
+): ConditionDecision[] {
   const out: ConditionDecision[] = [];
   if (l.conflict) {
     out.push(cond(ConditionType.Conflicted, 'True', l.conflict.reason, l.conflict.message));
@@ -259,12 +265,21 @@ export function listenerConditions(l: ListenerState, gatewayRejected?: string): 
     const message = l.refProblems.map((p) => p.message).join('; ');
     out.push(cond(ConditionType.ResolvedRefs, 'False', first.reason, message));
   } else {
-    out.push(cond(ConditionType.ResolvedRefs, 'True', Reason.ResolvedRefs, 'all references resolved'));
+    out.push(
+      cond(ConditionType.ResolvedRefs, 'True', Reason.ResolvedRefs, 'all references resolved'),
+    );
   }
   if (isProgrammable(l) && gatewayRejected === undefined) {
     out.push(cond(ConditionType.Programmed, 'True', Reason.Programmed, 'listener programmed'));
   } else if (isProgrammable(l)) {
-    out.push(cond(ConditionType.Programmed, 'False', Reason.Invalid, `Gateway not accepted: ${gatewayRejected}`));
+    out.push(
+      cond(
+        ConditionType.Programmed,
+        'False',
+        Reason.Invalid,
+        `Gateway not accepted: ${gatewayRejected}`,
+      ),
+    );
   } else {
     const why = l.conflict?.message ?? l.rejected?.message ?? 'no valid TLS certificate';
     out.push(cond(ConditionType.Programmed, 'False', Reason.Invalid, why));

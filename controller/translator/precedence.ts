@@ -1,6 +1,7 @@
 // Route precedence within a virtual host, across all rules of all routes
-// attached to the listener (HTTPRouteRule.Matches): hostname specificity
-// (non-wildcard characters, then characters), then an Exact path, a
+// attached to the listener (HTTPRouteRule.Matches): the specificity of the
+// route's own matching hostname (HTTPRouteSpec.Hostnames: non-wildcard
+// characters, then characters; a route without hostnames has none), then an Exact path, a
 // RegularExpression path (gatefleet's choice: regexes are written for their
 // specificity), then the longest PathPrefix; then a method match, the most
 // header matches, the most query parameter matches; then the oldest route,
@@ -9,7 +10,8 @@ import type { RouteMatch } from '../ir/types.js';
 import { hostLength, nonWildcardLength } from './hostnames.js';
 
 export interface RankedEntry {
-  host: string;
+  /** The route's own hostname that matched; `*` when the route has none. */
+  routeHost: string;
   match: RouteMatch;
   created: string;
   routeKey: string;
@@ -21,8 +23,8 @@ const PATH_RANK = { Exact: 0, RegularExpression: 1, PathPrefix: 2 } as const;
 
 export function comparePrecedence(a: RankedEntry, b: RankedEntry): number {
   return (
-    nonWildcardLength(b.host) - nonWildcardLength(a.host) ||
-    hostLength(b.host) - hostLength(a.host) ||
+    nonWildcardLength(b.routeHost) - nonWildcardLength(a.routeHost) ||
+    hostLength(b.routeHost) - hostLength(a.routeHost) ||
     PATH_RANK[a.match.path.type] - PATH_RANK[b.match.path.type] ||
     b.match.path.value.length - a.match.path.value.length ||
     Number(b.match.method !== undefined) - Number(a.match.method !== undefined) ||

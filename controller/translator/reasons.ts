@@ -44,6 +44,12 @@ export const Reason = {
   NoMatchingParent: 'NoMatchingParent',
   IncompatibleFilters: 'IncompatibleFilters',
   BackendNotFound: 'BackendNotFound',
+  /**
+   * gatefleet's reason for a route whose parent Gateway is not accepted: no
+   * rule of it can be implemented there, so it is not Accepted (and does not
+   * count in attachedRoutes) until the Gateway is.
+   */
+  GatewayNotAccepted: 'GatewayNotAccepted',
   InvalidKind: 'InvalidKind',
 } as const;
 

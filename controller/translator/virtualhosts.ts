@@ -5,19 +5,15 @@
 // is routed only by the routes of the listener its Host selects (listener
 // isolation). HTTPS chains also answer 421 for hosts that belong to another
 // listener on the port (misdirected requests).
-import type {
-  FilterChain,
-  Listener,
-  RedirectAction,
-  Route,
-  VirtualHost,
-} from '../ir/types.js';
-import { ANY_HOST, covers, listenerSpecificity } from './hostnames.js';
+import type { FilterChain, Listener, RedirectAction, Route, VirtualHost } from '../ir/types.js';
+import { ANY_HOST, covers, isWildcard, listenerSpecificity } from './hostnames.js';
 import { listenerId, type ListenerState } from './listeners.js';
 import { comparePrecedence, type RankedEntry } from './precedence.js';
 import type { RouteAnalysis, RuleTemplate } from './routes/rules.js';
 
 export interface AttachedEntry extends RankedEntry {
+  /** Where the entry is served: the intersection of route and listener hostnames. */
+  host: string;
   analysis: RouteAnalysis;
   template: RuleTemplate;
 }
@@ -34,8 +30,27 @@ function listenerHost(l: ListenerState): string {
 }
 
 /**
+ * The hostnames that cover `domain`, most specific first: the domain itself,
+ * then each wildcard over a shorter suffix, then `*`. This is also the
+ * precedence order of routes by hostname.
+ */
+export function coveringHosts(domain: string): string[] {
+  if (domain === ANY_HOST) return [ANY_HOST];
+  const out = [domain];
+  const labels = domain.split('.');
+  for (let i = 1; i < labels.length - (isWildcard(domain) ? 1 : 0); i++) {
+    out.push(`*.${labels.slice(isWildcard(domain) ? i + 1 : i).join('.')}`);
+  }
+  out.push(ANY_HOST);
+  return [...new Set(out)];
+}
+
+/**
  * The virtual hosts of one listener on its port, after isolation from the
- * other listeners there (`peers`, all accepted listeners on the port).
+ * other listeners there (`peers`, all accepted listeners on the port). A
+ * virtual host gets every entry whose hostname covers its domain, in
+ * precedence order; a rule match reachable through several of the route's
+ * hostnames appears once, ranked by its most specific one.
  */
 function listenerVirtualHosts(
   l: ListenerState,
@@ -45,16 +60,33 @@ function listenerVirtualHosts(
 ): VirtualHost[] {
   const mine = listenerSpecificity(l.hostname);
   const stronger = peers.filter((p) => p !== l && listenerSpecificity(p.hostname) > mine);
-  const domains = new Set<string>([listenerHost(l), ...entries.map((e) => e.host)]);
+  const byHost = new Map<string, AttachedEntry[]>();
+  for (const e of entries) {
+    const list = byHost.get(e.host);
+    if (list) list.push(e);
+    else byHost.set(e.host, [e]);
+  }
+  // Sorted runs make the per-domain sort below close to linear.
+  for (const list of byHost.values()) list.sort(comparePrecedence);
+  const domains = [...new Set([listenerHost(l), ...byHost.keys()])].sort();
   const out: VirtualHost[] = [];
-  for (const domain of [...domains].sort()) {
+  for (const domain of domains) {
     if (stronger.some((p) => covers(listenerHost(p), domain))) continue;
-    const ranked = entries.filter((e) => covers(e.host, domain)).sort(comparePrecedence);
-    out.push({
-      name: `${listenerId(l)}/${domain}`,
-      domain,
-      routes: ranked.map((e) => toRoute(e, chain)),
-    });
+    let candidates: AttachedEntry[] = [];
+    for (const h of coveringHosts(domain)) {
+      const group = byHost.get(h);
+      if (group) candidates = candidates.length === 0 ? group.slice() : candidates.concat(group);
+    }
+    candidates.sort(comparePrecedence);
+    const seen = new Set<Route>();
+    const routes: Route[] = [];
+    for (const e of candidates) {
+      const r = toRoute(e, chain);
+      if (seen.has(r)) continue;
+      seen.add(r);
+      routes.push(r);
+    }
+    out.push({ name: `${listenerId(l)}/${domain}`, domain, routes });
   }
   return out;
 }
@@ -114,7 +146,23 @@ function misdirectedRoute(l: ListenerState, other: ListenerState): Route {
   };
 }
 
+/**
+ * Routes depend on the listener only through redirects (scheme and port), so
+ * the same Route object is shared by every chain and virtual host it appears in.
+ */
+const routeCache = new WeakMap<RuleTemplate, Map<string, Route>>();
+
 function toRoute(e: AttachedEntry, chain: ChainContext): Route {
+  const t = e.template;
+  let cache = routeCache.get(t);
+  if (!cache) routeCache.set(t, (cache = new Map()));
+  const id = t.redirect ? `${e.matchIndex}|${chain.protocol}|${chain.port}` : `${e.matchIndex}`;
+  let route = cache.get(id);
+  if (!route) cache.set(id, (route = buildRoute(e, chain)));
+  return route;
+}
+
+function buildRoute(e: AttachedEntry, chain: ChainContext): Route {
   const t = e.template;
   const a = e.analysis;
   const route: Route = {
@@ -137,7 +185,10 @@ function toRoute(e: AttachedEntry, chain: ChainContext): Route {
 }
 
 /** Resolves a redirect's scheme and port against the listener (HTTPRequestRedirectFilter). */
-function redirectAction(r: NonNullable<RuleTemplate['redirect']>, chain: ChainContext): RedirectAction {
+function redirectAction(
+  r: NonNullable<RuleTemplate['redirect']>,
+  chain: ChainContext,
+): RedirectAction {
   const f = r.filter;
   const scheme = f.scheme ?? (chain.protocol === 'HTTPS' ? 'https' : 'http');
   const port = f.port ?? (f.scheme ? (WELL_KNOWN_PORTS[f.scheme] ?? chain.port) : chain.port);

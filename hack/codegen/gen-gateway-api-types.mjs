@@ -23,7 +23,10 @@ export const sources = [
   { file: 'gateway-api/experimental/gateway.networking.k8s.io_gatewayclasses.yaml', version: 'v1' },
   { file: 'gateway-api/experimental/gateway.networking.k8s.io_gateways.yaml', version: 'v1' },
   { file: 'gateway-api/experimental/gateway.networking.k8s.io_httproutes.yaml', version: 'v1' },
-  { file: 'gateway-api/experimental/gateway.networking.k8s.io_referencegrants.yaml', version: 'v1' },
+  {
+    file: 'gateway-api/experimental/gateway.networking.k8s.io_referencegrants.yaml',
+    version: 'v1',
+  },
 ];
 
 /** Reads a CRD file and returns `{kind, schema}` for one served version. */

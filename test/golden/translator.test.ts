@@ -26,7 +26,10 @@ describe('translator golden files', () => {
       const parsed = parseYamlDocuments(readFileSync(file, 'utf8'), `${name}.in.yaml`);
       const result = translate(parsed.inputs, { now: GOLDEN_NOW });
       result.diagnostics.unshift(...parsed.diagnostics);
-      const out = renderTranslation(parsed.inputs, result, { to: ['status', 'ir'], format: 'yaml' });
+      const out = renderTranslation(parsed.inputs, result, {
+        to: ['status', 'ir'],
+        format: 'yaml',
+      });
       expectGolden(join(GOLDEN_DIR, `${name}.out.yaml`), out);
     });
   }

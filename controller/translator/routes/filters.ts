@@ -28,7 +28,11 @@ export function mergeHeaderModifiers(
 ): HeaderModifier | undefined {
   if (!a) return b;
   if (!b) return a;
-  return { set: [...a.set, ...b.set], add: [...a.add, ...b.add], remove: [...a.remove, ...b.remove] };
+  return {
+    set: [...a.set, ...b.set],
+    add: [...a.add, ...b.add],
+    remove: [...a.remove, ...b.remove],
+  };
 }
 
 export function cors(f: HTTPCORSFilter): CorsPolicy {
@@ -71,7 +75,10 @@ export function pathModifier(
   }
   if (p.type === 'ReplacePrefixMatch') {
     if (p.replacePrefixMatch === undefined) {
-      return problem(Reason.UnsupportedValue, `${where}: ReplacePrefixMatch needs replacePrefixMatch`);
+      return problem(
+        Reason.UnsupportedValue,
+        `${where}: ReplacePrefixMatch needs replacePrefixMatch`,
+      );
     }
     if (matchedPrefix === undefined) {
       return problem(
@@ -81,17 +88,26 @@ export function pathModifier(
     }
     return { type: 'ReplacePrefixMatch', prefix: matchedPrefix, value: p.replacePrefixMatch };
   }
-  return problem(Reason.UnsupportedValue, `${where}: path modifier type ${String(p.type)} is not supported`);
+  return problem(
+    Reason.UnsupportedValue,
+    `${where}: path modifier type ${String(p.type)} is not supported`,
+  );
 }
 
 const REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
 
 export function validateRedirect(f: HTTPRequestRedirect, where: string): Problem | undefined {
   if (f.statusCode !== undefined && !REDIRECT_CODES.has(f.statusCode)) {
-    return problem(Reason.UnsupportedValue, `${where}: redirect status ${f.statusCode} is not supported`);
+    return problem(
+      Reason.UnsupportedValue,
+      `${where}: redirect status ${f.statusCode} is not supported`,
+    );
   }
   if (f.scheme !== undefined && f.scheme !== 'http' && f.scheme !== 'https') {
-    return problem(Reason.UnsupportedValue, `${where}: redirect scheme ${f.scheme} is not supported`);
+    return problem(
+      Reason.UnsupportedValue,
+      `${where}: redirect scheme ${f.scheme} is not supported`,
+    );
   }
   return undefined;
 }

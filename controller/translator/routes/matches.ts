@@ -81,11 +81,17 @@ function normalizePath(p: HTTPRouteMatch['path'], where: string): PathMatch | Pr
       return { type, value: value.length > 1 ? value.replace(/\/+$/, '') || '/' : value };
     case 'RegularExpression':
       if (!validRegex(value)) {
-        return problem(Reason.UnsupportedValue, `${where}: path regular expression "${value}" is invalid`);
+        return problem(
+          Reason.UnsupportedValue,
+          `${where}: path regular expression "${value}" is invalid`,
+        );
       }
       return { type, value };
     default:
-      return problem(Reason.UnsupportedValue, `${where}: path match type ${String(type)} is not supported`);
+      return problem(
+        Reason.UnsupportedValue,
+        `${where}: path match type ${String(type)} is not supported`,
+      );
   }
 }
 

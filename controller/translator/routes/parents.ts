@@ -4,7 +4,7 @@
 // intersection; never on whether the listener itself is valid.
 import type { Gateway, Namespace, ParentReference } from '../../apis/types.js';
 import { GATEWAY_GROUP } from '../../apis/types.js';
-import { routeHostsOnListener } from '../hostnames.js';
+import { routeHostsOnListener, type RouteHost } from '../hostnames.js';
 import { allowsKind, type ListenerState } from '../listeners.js';
 import { Reason } from '../reasons.js';
 import { selectorMatches, type LabelSelector } from '../selectors.js';
@@ -22,14 +22,16 @@ export interface NormalizedParentRef {
 export interface Attachment {
   listener: ListenerState;
   /** The hostnames the route serves on this listener. */
-  hosts: string[];
+  hosts: RouteHost[];
 }
 
 export type ParentOutcome =
-  | { accepted: true; attachments: Attachment[] }
-  | { accepted: false; problem: Problem };
+  { accepted: true; attachments: Attachment[] } | { accepted: false; problem: Problem };
 
-export function normalizeParentRef(ref: ParentReference, routeNamespace: string): NormalizedParentRef {
+export function normalizeParentRef(
+  ref: ParentReference,
+  routeNamespace: string,
+): NormalizedParentRef {
   const out: NormalizedParentRef = {
     group: ref.group ?? GATEWAY_GROUP,
     kind: ref.kind ?? 'Gateway',
@@ -48,8 +50,21 @@ export function namespaceLabels(
   namespaces: ReadonlyMap<string, Namespace>,
   name: string,
 ): Record<string, string> {
-  return { ...(namespaces.get(name)?.metadata.labels ?? {}), [METADATA_NAME_LABEL]: name };
+  let perTranslation = labelCache.get(namespaces);
+  if (!perTranslation) labelCache.set(namespaces, (perTranslation = new Map()));
+  let labels = perTranslation.get(name);
+  if (!labels) {
+    labels = { ...(namespaces.get(name)?.metadata.labels ?? {}), [METADATA_NAME_LABEL]: name };
+    perTranslation.set(name, labels);
+  }
+  return labels;
 }
+
+/** Namespace labels per input index (one per translation), computed once per namespace. */
+const labelCache = new WeakMap<
+  ReadonlyMap<string, Namespace>,
+  Map<string, Record<string, string>>
+>();
 
 export function attachToGateway(
   ref: NormalizedParentRef,
@@ -73,7 +88,10 @@ export function attachToGateway(
       .join(' and ');
     return {
       accepted: false,
-      problem: problem(Reason.NoMatchingParent, `Gateway ${ref.namespace}/${ref.name} has no listener ${what}`),
+      problem: problem(
+        Reason.NoMatchingParent,
+        `Gateway ${ref.namespace}/${ref.name} has no listener ${what}`,
+      ),
     };
   }
   const gwNs = gateway.metadata.namespace ?? 'default';
@@ -93,7 +111,9 @@ export function attachToGateway(
     const hosts = routeHostsOnListener(l.hostname, routeHostnames);
     if (hosts.length === 0) {
       hostnameOnly++;
-      refusals.push(`listener ${l.name} hostname ${l.hostname} matches none of the route's hostnames`);
+      refusals.push(
+        `listener ${l.name} hostname ${l.hostname} matches none of the route's hostnames`,
+      );
       continue;
     }
     attachments.push({ listener: l, hosts });

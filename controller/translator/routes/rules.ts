@@ -116,7 +116,10 @@ function analyzeRule(
     const fw = `${where} filter ${i} (${f.type})`;
     switch (f.type) {
       case 'RequestHeaderModifier':
-        t.requestHeaders = mergeHeaderModifiers(t.requestHeaders, headerModifier(f.requestHeaderModifier));
+        t.requestHeaders = mergeHeaderModifiers(
+          t.requestHeaders,
+          headerModifier(f.requestHeaderModifier),
+        );
         break;
       case 'ResponseHeaderModifier':
         t.responseHeaders = mergeHeaderModifiers(
@@ -125,7 +128,8 @@ function analyzeRule(
         );
         break;
       case 'RequestRedirect': {
-        if (!f.requestRedirect) return problem(Reason.UnsupportedValue, `${fw}: requestRedirect is required`);
+        if (!f.requestRedirect)
+          return problem(Reason.UnsupportedValue, `${fw}: requestRedirect is required`);
         const bad = validateRedirect(f.requestRedirect, fw);
         if (bad) return bad;
         const redirect: RuleTemplate['redirect'] = { filter: f.requestRedirect };
@@ -145,7 +149,8 @@ function analyzeRule(
         break;
       }
       case 'RequestMirror': {
-        if (!f.requestMirror) return problem(Reason.UnsupportedValue, `${fw}: requestMirror is required`);
+        if (!f.requestMirror)
+          return problem(Reason.UnsupportedValue, `${fw}: requestMirror is required`);
         const c = resolveBackend(f.requestMirror.backendRef, namespace, ctx, `${fw} backendRef`);
         if ('reason' in c) {
           acc.refProblems.push(c);
@@ -173,7 +178,10 @@ function analyzeRule(
     }
   }
   if (t.redirect && t.urlRewrite) {
-    return problem(Reason.IncompatibleFilters, `${where}: RequestRedirect and URLRewrite cannot be combined`);
+    return problem(
+      Reason.IncompatibleFilters,
+      `${where}: RequestRedirect and URLRewrite cannot be combined`,
+    );
   }
 
   const timeouts = ruleTimeouts(rule, where);
@@ -189,7 +197,10 @@ function analyzeRule(
     const wb: WeightedBackend = { weight };
     for (const [k, f] of (b.filters ?? []).entries()) {
       if (f.type === 'RequestHeaderModifier') {
-        wb.requestHeaders = mergeHeaderModifiers(wb.requestHeaders, headerModifier(f.requestHeaderModifier));
+        wb.requestHeaders = mergeHeaderModifiers(
+          wb.requestHeaders,
+          headerModifier(f.requestHeaderModifier),
+        );
       } else if (f.type === 'ResponseHeaderModifier') {
         wb.responseHeaders = mergeHeaderModifiers(
           wb.responseHeaders,
@@ -213,11 +224,14 @@ function analyzeRule(
     if (weight > 0) backends.push(wb);
   }
 
-  if (t.redirect) return t;
+  // An unresolved extension filter is never skipped: its requests get a 500,
+  // whatever else the rule would do (HTTPRouteFilter.Type).
   if (unresolvedExtension) {
+    delete t.redirect;
     t.action = { type: 'DirectResponse', status: 500, reason: unresolvedExtension };
     return t;
   }
+  if (t.redirect) return t;
   if (!backends.some((b) => b.cluster !== undefined)) {
     const reason =
       (rule.backendRefs ?? []).length === 0
@@ -246,7 +260,10 @@ function ruleTimeouts(
     if (v === undefined) continue;
     const ms = parseDuration(v);
     if (ms === undefined) {
-      return problem(Reason.UnsupportedValue, `${where}: timeouts.${field} "${v}" is not a valid duration`);
+      return problem(
+        Reason.UnsupportedValue,
+        `${where}: timeouts.${field} "${v}" is not a valid duration`,
+      );
     }
     out[field] = ms;
   }
@@ -274,7 +291,10 @@ function ruleRetry(rule: HTTPRouteRule, where: string): RetryPolicy | Problem | 
   if (r.backoff !== undefined) {
     const ms = parseDuration(r.backoff);
     if (ms === undefined) {
-      return problem(Reason.UnsupportedValue, `${where}: retry.backoff "${r.backoff}" is not a valid duration`);
+      return problem(
+        Reason.UnsupportedValue,
+        `${where}: retry.backoff "${r.backoff}" is not a valid duration`,
+      );
     }
     out.backoffMs = ms;
   }

@@ -3,7 +3,13 @@
 // PartiallyInvalid. Entries written by other controllers are kept as they are.
 import type { HTTPRoute, HTTPRouteStatus, RouteParentStatus } from '../../apis/types.js';
 import { mergeConditions, type StatusClock } from '../conditions.js';
-import { CONTROLLER_NAME, ConditionType, Reason, cond, type ConditionDecision } from '../reasons.js';
+import {
+  CONTROLLER_NAME,
+  ConditionType,
+  Reason,
+  cond,
+  type ConditionDecision,
+} from '../reasons.js';
 import type { NormalizedParentRef, ParentOutcome } from './parents.js';
 import type { RouteAnalysis } from './rules.js';
 
@@ -34,13 +40,25 @@ export function routeAccepted(analysis: RouteAnalysis, outcome: ParentOutcome): 
   return outcome.accepted && analysis.rules.length > 0;
 }
 
-export function parentConditions(analysis: RouteAnalysis, outcome: ParentOutcome): ConditionDecision[] {
+export function parentConditions(
+  analysis: RouteAnalysis,
+  outcome: ParentOutcome,
+): ConditionDecision[] {
   const out: ConditionDecision[] = [];
   const dropped = analysis.dropped.map((d) => `Dropped Rule ${d.index}: ${d.problem.message}`);
   if (!outcome.accepted) {
-    out.push(cond(ConditionType.Accepted, 'False', outcome.problem.reason, outcome.problem.message));
+    out.push(
+      cond(ConditionType.Accepted, 'False', outcome.problem.reason, outcome.problem.message),
+    );
   } else if (analysis.rules.length === 0 && analysis.dropped.length > 0) {
-    out.push(cond(ConditionType.Accepted, 'False', analysis.dropped[0]!.problem.reason, dropped.join('; ')));
+    out.push(
+      cond(
+        ConditionType.Accepted,
+        'False',
+        analysis.dropped[0]!.problem.reason,
+        dropped.join('; '),
+      ),
+    );
   } else {
     out.push(cond(ConditionType.Accepted, 'True', Reason.Accepted, 'route accepted'));
   }
@@ -49,10 +67,14 @@ export function parentConditions(analysis: RouteAnalysis, outcome: ParentOutcome
     const message = analysis.refProblems.map((p) => p.message).join('; ');
     out.push(cond(ConditionType.ResolvedRefs, 'False', first.reason, message));
   } else {
-    out.push(cond(ConditionType.ResolvedRefs, 'True', Reason.ResolvedRefs, 'all references resolved'));
+    out.push(
+      cond(ConditionType.ResolvedRefs, 'True', Reason.ResolvedRefs, 'all references resolved'),
+    );
   }
   if (analysis.rules.length > 0 && analysis.dropped.length > 0) {
-    out.push(cond(ConditionType.PartiallyInvalid, 'True', Reason.UnsupportedValue, dropped.join('; ')));
+    out.push(
+      cond(ConditionType.PartiallyInvalid, 'True', Reason.UnsupportedValue, dropped.join('; ')),
+    );
   }
   return out;
 }
@@ -66,7 +88,9 @@ export function routeStatus(
   const previous = route.status?.parents ?? [];
   const parents: RouteParentStatus[] = previous.filter((p) => p.controllerName !== CONTROLLER_NAME);
   for (const { ref, outcome } of results) {
-    const prev = previous.find((p) => p.controllerName === CONTROLLER_NAME && sameRef(p.parentRef, ref));
+    const prev = previous.find(
+      (p) => p.controllerName === CONTROLLER_NAME && sameRef(p.parentRef, ref),
+    );
     const parentRef: RouteParentStatus['parentRef'] = {
       group: ref.group,
       kind: ref.kind,
