@@ -13,7 +13,9 @@ export function resolveCluster(
 ): Cluster {
   const servicePort = service?.spec?.ports?.find((p) => p.port === spec.service.port);
   const portName = servicePort?.name ?? '';
-  const found = new Map<string, Endpoint>();
+  const endpoints: Endpoint[] = [];
+  // Index of each address:port in `endpoints`, only needed with several slices.
+  const index = slices.length > 1 ? new Map<string, number>() : undefined;
   for (const slice of slices) {
     if (
       slice.addressType !== undefined &&
@@ -32,13 +34,21 @@ export function resolveCluster(
       const state = ready ? 'ready' : serving && terminating ? 'terminating' : undefined;
       if (!state) continue;
       const id = `${address}|${port}`;
-      const prev = found.get(id);
-      if (!prev || (prev.state !== 'ready' && state === 'ready'))
-        found.set(id, { address, port, state });
+      const at = index
+        ? index.get(id)
+        : endpoints.findIndex((e) => e.address === address && e.port === port);
+      if (at === undefined || at === -1) {
+        index?.set(id, endpoints.length);
+        endpoints.push({ address, port, state });
+      } else if (state === 'ready') {
+        endpoints[at] = { address, port, state };
+      }
     }
   }
-  const endpoints = [...found.values()].sort((a, b) =>
-    a.address < b.address ? -1 : a.address > b.address ? 1 : a.port - b.port,
-  );
-  return { ...spec, endpoints };
+  endpoints.sort(compareEndpoints);
+  return { name: spec.name, service: spec.service, protocol: spec.protocol, endpoints };
+}
+
+function compareEndpoints(a: Endpoint, b: Endpoint): number {
+  return a.address < b.address ? -1 : a.address > b.address ? 1 : a.port - b.port;
 }

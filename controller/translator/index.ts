@@ -123,7 +123,7 @@ export function translate(
       if (ref.group !== 'gateway.networking.k8s.io' || ref.kind !== 'Gateway') continue;
       const g = gateways.get(key(ref.namespace, ref.name));
       if (!g) continue;
-      const refId = JSON.stringify(ref);
+      const refId = `${ref.namespace}/${ref.name}/${ref.sectionName ?? ''}/${ref.port ?? ''}`;
       if (seenRefs.has(refId)) continue;
       seenRefs.add(refId);
       analysis ??= analyzeRoute(route, { services: rs.services, grants });
@@ -172,7 +172,7 @@ export function translate(
       }
     }
     if (!analysis) continue;
-    for (const c of analysis.clusters) clusterSpecs.set(c.name, c);
+    for (const c of analysis.clusters) if (!clusterSpecs.has(c.name)) clusterSpecs.set(c.name, c);
     statuses.push({
       kind: 'HTTPRoute',
       namespace: analysis.namespace,

@@ -16,6 +16,8 @@ export interface AttachedEntry extends RankedEntry {
   host: string;
   analysis: RouteAnalysis;
   template: RuleTemplate;
+  /** The entry's IR route, built once per listener. */
+  route?: Route;
 }
 
 interface ChainContext {
@@ -37,12 +39,14 @@ function listenerHost(l: ListenerState): string {
 export function coveringHosts(domain: string): string[] {
   if (domain === ANY_HOST) return [ANY_HOST];
   const out = [domain];
-  const labels = domain.split('.');
-  for (let i = 1; i < labels.length - (isWildcard(domain) ? 1 : 0); i++) {
-    out.push(`*.${labels.slice(isWildcard(domain) ? i + 1 : i).join('.')}`);
+  // Each "*.<suffix>" after the first label (after "*." for a wildcard).
+  let dot = domain.indexOf('.', isWildcard(domain) ? 2 : 0);
+  while (dot !== -1 && dot < domain.length - 1) {
+    out.push(`*${domain.slice(dot)}`);
+    dot = domain.indexOf('.', dot + 1);
   }
   out.push(ANY_HOST);
-  return [...new Set(out)];
+  return out;
 }
 
 /**
@@ -70,21 +74,26 @@ function listenerVirtualHosts(
   for (const list of byHost.values()) list.sort(comparePrecedence);
   const domains = [...new Set([listenerHost(l), ...byHost.keys()])].sort();
   const out: VirtualHost[] = [];
+  const routeOf = (e: AttachedEntry): Route => (e.route ??= toRoute(e, chain));
   for (const domain of domains) {
     if (stronger.some((p) => covers(listenerHost(p), domain))) continue;
-    let candidates: AttachedEntry[] = [];
+    const groups: AttachedEntry[][] = [];
     for (const h of coveringHosts(domain)) {
       const group = byHost.get(h);
-      if (group) candidates = candidates.length === 0 ? group.slice() : candidates.concat(group);
+      if (group) groups.push(group);
     }
-    candidates.sort(comparePrecedence);
-    const seen = new Set<Route>();
-    const routes: Route[] = [];
-    for (const e of candidates) {
-      const r = toRoute(e, chain);
-      if (seen.has(r)) continue;
-      seen.add(r);
-      routes.push(r);
+    let routes: Route[];
+    if (groups.length === 0) routes = [];
+    else if (groups.length === 1) routes = groups[0]!.map(routeOf);
+    else {
+      const seen = new Set<Route>();
+      routes = [];
+      for (const e of groups.flat().sort(comparePrecedence)) {
+        const r = routeOf(e);
+        if (seen.has(r)) continue;
+        seen.add(r);
+        routes.push(r);
+      }
     }
     out.push({ name: `${listenerId(l)}/${domain}`, domain, routes });
   }

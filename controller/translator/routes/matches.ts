@@ -1,5 +1,6 @@
 // HTTPRoute matches → IR matches, with the spec's defaults applied and every
 // value the data plane would have to interpret validated here, once.
+import { RE2 } from 're2-wasm';
 import type { HTTPRouteMatch } from '../../apis/types.js';
 import type { PathMatch, RouteMatch, StringMatch } from '../../ir/types.js';
 import { Reason } from '../reasons.js';
@@ -24,9 +25,14 @@ export const MATCH_ALL: RouteMatch = {
   queryParams: [],
 };
 
+/**
+ * Regular expressions are RE2, the dialect Envoy runs (and gatefleet's
+ * gateway, through the same engine), so a pattern is checked with RE2 here:
+ * `(?i)` and `(?P<name>…)` are accepted, look-arounds and backreferences are not.
+ */
 export function validRegex(pattern: string): boolean {
   try {
-    new RegExp(pattern);
+    new RE2(pattern, 'u');
     return true;
   } catch {
     return false;
