@@ -1,0 +1,74 @@
+// Referential consistency of one node group's resources, checked before a
+// snapshot is published: every ClusterLoadAssignment belongs to a Cluster and
+// every Cluster has one; every RouteConfiguration is named by a Listener and
+// every Listener's routes exist; every cluster a route sends to exists (but
+// the invalid-backend sentinel); every Secret a Listener names exists.
+import { TypeUrl } from './proto/root.js';
+import type { ResourcesByType } from './resources/index.js';
+import { INVALID_BACKEND_CLUSTER } from './resources/routes.js';
+
+type Obj = Record<string, unknown>;
+
+function names(rs: ResourcesByType, t: string): Set<string> {
+  return new Set((rs.get(t as never) ?? []).map((r) => r.name));
+}
+
+/** Walks a resource object and calls `visit` for every nested object. */
+function walk(v: unknown, visit: (o: Obj) => void): void {
+  if (Array.isArray(v)) for (const x of v) walk(x, visit);
+  else if (v && typeof v === 'object') {
+    visit(v as Obj);
+    for (const x of Object.values(v)) walk(x, visit);
+  }
+}
+
+export function checkConsistency(rs: ResourcesByType): string[] {
+  const problems: string[] = [];
+  const clusters = names(rs, TypeUrl.Cluster);
+  const assignments = names(rs, TypeUrl.ClusterLoadAssignment);
+  const routeConfigs = names(rs, TypeUrl.RouteConfiguration);
+  const secrets = names(rs, TypeUrl.Secret);
+  for (const a of assignments)
+    if (!clusters.has(a)) problems.push(`ClusterLoadAssignment ${a} has no Cluster`);
+  for (const c of clusters)
+    if (!assignments.has(c)) problems.push(`Cluster ${c} has no ClusterLoadAssignment`);
+
+  const namedRoutes = new Set<string>();
+  for (const l of rs.get(TypeUrl.Listener) ?? []) {
+    walk(l.resource, (o) => {
+      if (typeof o.route_config_name === 'string') {
+        namedRoutes.add(o.route_config_name);
+        if (!routeConfigs.has(o.route_config_name))
+          problems.push(
+            `Listener ${l.name} names RouteConfiguration ${o.route_config_name}, which does not exist`,
+          );
+      }
+      if (Array.isArray(o.tls_certificate_sds_secret_configs)) {
+        for (const s of o.tls_certificate_sds_secret_configs as Obj[]) {
+          if (!secrets.has(s.name as string))
+            problems.push(
+              `Listener ${l.name} names Secret ${String(s.name)}, which does not exist`,
+            );
+        }
+      }
+    });
+  }
+  for (const r of routeConfigs)
+    if (!namedRoutes.has(r)) problems.push(`RouteConfiguration ${r} is named by no Listener`);
+
+  for (const rc of rs.get(TypeUrl.RouteConfiguration) ?? []) {
+    walk(rc.resource, (o) => {
+      const refs: unknown[] = [];
+      if (typeof o.cluster === 'string') refs.push(o.cluster);
+      if (o.weighted_clusters)
+        refs.push(...((o.weighted_clusters as Obj).clusters as Obj[]).map((c) => c.name));
+      for (const ref of refs) {
+        if (ref !== INVALID_BACKEND_CLUSTER && !clusters.has(ref as string))
+          problems.push(
+            `RouteConfiguration ${rc.name} sends to Cluster ${String(ref)}, which does not exist`,
+          );
+      }
+    });
+  }
+  return problems;
+}

@@ -1,0 +1,12 @@
+// Original file: /work/main/node_modules/@grpc/grpc-js-xds/deps/envoy-api/envoy/config/core/v3/base.proto
+
+
+export interface QueryParameter {
+  'key'?: (string);
+  'value'?: (string);
+}
+
+export interface QueryParameter__Output {
+  'key'?: (string);
+  'value'?: (string);
+}

@@ -1,0 +1,8 @@
+// Original file: /work/main/node_modules/@grpc/grpc-js-xds/deps/envoy-api/envoy/config/core/v3/protocol.proto
+
+
+export interface TcpProtocolOptions {
+}
+
+export interface TcpProtocolOptions__Output {
+}

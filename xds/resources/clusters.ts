@@ -1,0 +1,44 @@
+// IR clusters → Envoy Cluster (endpoints by EDS over ADS) and
+// ClusterLoadAssignment. `kubernetes.io/h2c` backends speak HTTP/2 in clear
+// text; everything else HTTP/1.1 (WebSocket upgrades are enabled per route).
+import type { Cluster } from '../../controller/ir/types.js';
+import { adsConfigSource, duration, Ext, FilterName } from './common.js';
+
+export const CONNECT_TIMEOUT_MS = 5_000;
+
+export function buildCluster(c: Cluster): Record<string, unknown> {
+  const explicit =
+    c.protocol === 'h2c' ? { http2_protocol_options: {} } : { http_protocol_options: {} };
+  return {
+    name: c.name,
+    type: 'EDS',
+    eds_cluster_config: { eds_config: adsConfigSource(), service_name: c.name },
+    connect_timeout: duration(CONNECT_TIMEOUT_MS),
+    lb_policy: 'ROUND_ROBIN',
+    typed_extension_protocol_options: {
+      [FilterName.HttpProtocolOptions]: {
+        '@type': Ext.HttpProtocolOptions,
+        explicit_http_config: explicit,
+      },
+    },
+  };
+}
+
+export function buildLoadAssignment(c: Cluster): Record<string, unknown> {
+  return {
+    cluster_name: c.name,
+    endpoints:
+      c.endpoints.length === 0
+        ? []
+        : [
+            {
+              lb_endpoints: c.endpoints.map((e) => ({
+                endpoint: {
+                  address: { socket_address: { address: e.address, port_value: e.port } },
+                },
+                health_status: e.state === 'ready' ? 'HEALTHY' : 'DRAINING',
+              })),
+            },
+          ],
+  };
+}

@@ -1,0 +1,88 @@
+// IR listeners → Envoy Listener: one per port, an HTTP connection manager per
+// filter chain taking its routes from RDS, and for HTTPS one filter chain per
+// Gateway listener chosen by SNI, with its certificates from SDS.
+import type { FilterChain, FleetAddress, Listener } from '../../controller/ir/types.js';
+import { adsConfigSource, Ext, FilterName, wrap } from './common.js';
+
+function httpConnectionManager(
+  statPrefix: string,
+  routeConfigName: string,
+): Record<string, unknown> {
+  return {
+    name: FilterName.HttpConnectionManager,
+    typed_config: {
+      '@type': Ext.HttpConnectionManager,
+      stat_prefix: statPrefix,
+      rds: { config_source: adsConfigSource(), route_config_name: routeConfigName },
+      http_filters: [
+        { name: FilterName.Cors, typed_config: { '@type': Ext.Cors } },
+        { name: FilterName.Router, typed_config: { '@type': Ext.Router } },
+      ],
+      // The client's address is the one the gateway sees: no trusted proxies in front.
+      use_remote_address: wrap(true),
+      // Dot segments are resolved before matching; encoded slashes are left alone,
+      // so /public/../admin and /public/%2e%2e/admin cannot reach another route.
+      normalize_path: wrap(true),
+      merge_slashes: false,
+      path_with_escaped_slashes_action: 'KEEP_UNCHANGED',
+      // The Host header's port never takes part in matching (HTTPRoute hostnames).
+      strip_any_host_port: true,
+      // WebSocket upgrades are allowed only on routes to kubernetes.io/ws backends.
+      upgrade_configs: [{ upgrade_type: 'websocket', enabled: wrap(false) }],
+    },
+  };
+}
+
+function socketAddress(address: string, port: number): Record<string, unknown> {
+  return { socket_address: { address, port_value: port } };
+}
+
+function chain(l: Listener, fc: FilterChain): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    name: fc.name,
+    filters: [httpConnectionManager(l.name, fc.name)],
+  };
+  if (l.protocol === 'HTTPS') {
+    if (fc.serverNames.length > 0) out.filter_chain_match = { server_names: fc.serverNames };
+    out.transport_socket = {
+      name: FilterName.Tls,
+      typed_config: {
+        '@type': Ext.DownstreamTlsContext,
+        common_tls_context: {
+          tls_certificate_sds_secret_configs: fc.certificates.map((name) => ({
+            name,
+            sds_config: adsConfigSource(),
+          })),
+          alpn_protocols: ['h2', 'http/1.1'],
+        },
+      },
+    };
+  }
+  return out;
+}
+
+/**
+ * The fleet binds every listener to each of its addresses (Gateway
+ * spec.addresses); with none, or an address requested without a value, to
+ * all interfaces.
+ */
+export function buildListener(
+  l: Listener,
+  addresses: readonly FleetAddress[],
+): Record<string, unknown> {
+  const binds = [...new Set(addresses.map((a) => a.value || '0.0.0.0'))];
+  const [first = '0.0.0.0', ...rest] = binds.includes('0.0.0.0') ? ['0.0.0.0'] : binds;
+  const out: Record<string, unknown> = {
+    name: l.name,
+    address: socketAddress(first, l.port),
+    filter_chains: l.filterChains.map((fc) => chain(l, fc)),
+  };
+  if (rest.length > 0)
+    out.additional_addresses = rest.map((a) => ({ address: socketAddress(a, l.port) }));
+  if (l.protocol === 'HTTPS') {
+    out.listener_filters = [
+      { name: FilterName.TlsInspector, typed_config: { '@type': Ext.TlsInspector } },
+    ];
+  }
+  return out;
+}

@@ -1,0 +1,176 @@
+// Incremental ADS (DeltaAggregatedResources). Per type: the subscription and
+// the version of every resource the client holds. Only resources whose
+// version differs are sent; resources that go away, or that a client asked
+// for and do not exist, are listed in removed_resources. A (re)subscribed
+// name is always sent, even at a version the client claims to hold; on a new
+// stream, initial_resource_versions tells what the client kept from before.
+// Subscription changes apply even when the nonce is stale. Removals are sent
+// after every type's additions and updates.
+import type { DeltaDiscoveryRequest__Output } from '../generated/envoy/service/discovery/v3/DeltaDiscoveryRequest.js';
+import type { DeltaDiscoveryResponse } from '../generated/envoy/service/discovery/v3/DeltaDiscoveryResponse.js';
+import { PUSH_ORDER, type TypeUrlValue } from '../proto/root.js';
+import type { Snapshot } from '../snapshot.js';
+import { AdsStream, type StreamContext } from './stream.js';
+import { Subscription } from './subscription.js';
+
+/** A name the client was told does not exist. */
+const MISSING = '';
+
+interface DeltaTypeState {
+  sub: Subscription;
+  first: boolean;
+  /** Version of each resource the client holds (MISSING: told it does not exist). */
+  known: Map<string, string>;
+  /** Responses awaiting an ACK: nonce → snapshot version. */
+  pending: Map<string, string>;
+  nacked: boolean;
+}
+
+export class DeltaStream extends AdsStream {
+  private readonly types = new Map<string, DeltaTypeState>();
+
+  constructor(
+    ctx: StreamContext,
+    private readonly send: (r: DeltaDiscoveryResponse) => void,
+    private readonly fail: (message: string) => void,
+  ) {
+    super(ctx, 'delta');
+  }
+
+  onRequest(req: DeltaDiscoveryRequest__Output): void {
+    const problem = this.identify(req.node);
+    if (problem) return this.fail(problem);
+    const typeUrl = req.type_url ?? '';
+    if (!(PUSH_ORDER as readonly string[]).includes(typeUrl)) return;
+    let st = this.types.get(typeUrl);
+    if (!st) {
+      st = {
+        sub: new Subscription(),
+        first: true,
+        known: new Map(),
+        pending: new Map(),
+        nacked: false,
+      };
+      this.types.set(typeUrl, st);
+    }
+    const nonce = req.response_nonce ?? '';
+    if (nonce !== '' && st.pending.has(nonce)) {
+      const snapshotVersion = st.pending.get(nonce)!;
+      st.pending.delete(nonce);
+      if (req.error_detail) {
+        st.nacked = true;
+        const message = req.error_detail.message ?? '';
+        this.ctx.nodes.nacked(this.node!, typeUrl, snapshotVersion, message);
+        this.ctx.metrics.nacks.inc({ type_url: typeUrl, node_group: this.nodeGroup! });
+        this.ctx.log('warn', 'gateway rejected configuration', {
+          node: this.node!.id,
+          typeUrl,
+          message,
+        });
+      } else {
+        st.nacked = false;
+        this.ctx.nodes.acked(this.node!, typeUrl, snapshotVersion, snapshotVersion);
+        this.ctx.metrics.acks.inc({ type_url: typeUrl });
+      }
+    }
+    const first = st.first;
+    st.first = false;
+    if (first) {
+      for (const [name, version] of Object.entries(req.initial_resource_versions ?? {})) {
+        st.known.set(name, version);
+      }
+    }
+    const { added, removed } = st.sub.update(
+      req.resource_names_subscribe ?? [],
+      req.resource_names_unsubscribe ?? [],
+      first,
+    );
+    // A name subscribed after the stream started is always sent.
+    if (!first) for (const n of added) st.known.delete(n);
+    for (const n of removed) st.known.delete(n);
+    const snap = this.snapshot();
+    if (snap) {
+      this.pushType(typeUrl as TypeUrlValue, st, snap, 'upserts');
+      this.pushType(typeUrl as TypeUrlValue, st, snap, 'removals');
+    }
+    this.updateApplied();
+  }
+
+  protected onSnapshot(snap: Snapshot): void {
+    for (const t of PUSH_ORDER) {
+      const st = this.types.get(t);
+      if (st) this.pushType(t, st, snap, 'upserts');
+    }
+    for (const t of PUSH_ORDER) {
+      const st = this.types.get(t);
+      if (st) this.pushType(t, st, snap, 'removals');
+    }
+    this.updateApplied();
+  }
+
+  private diff(type: TypeUrlValue, st: DeltaTypeState, snap: Snapshot) {
+    const ts = snap.types.get(type)!;
+    const upserts = [...ts.resources.values()].filter(
+      (r) => st.sub.wants(r.name) && st.known.get(r.name) !== r.version,
+    );
+    const removals: string[] = [];
+    for (const [name, version] of st.known) {
+      if (version !== MISSING && !ts.resources.has(name)) removals.push(name);
+    }
+    for (const name of st.sub.names) {
+      if (!ts.resources.has(name) && !st.known.has(name)) removals.push(name);
+    }
+    return { upserts, removals: [...new Set(removals)].sort() };
+  }
+
+  private pushType(
+    type: TypeUrlValue,
+    st: DeltaTypeState,
+    snap: Snapshot,
+    phase: 'upserts' | 'removals',
+  ): void {
+    const { upserts, removals } = this.diff(type, st, snap);
+    if (phase === 'upserts' ? upserts.length === 0 : removals.length === 0) return;
+    const nonce = this.nextNonce();
+    st.pending.set(nonce, snap.version);
+    let bytes = 0;
+    const response: DeltaDiscoveryResponse = {
+      system_version_info: snap.types.get(type)!.version,
+      type_url: type,
+      nonce,
+      resources: [],
+      removed_resources: [],
+    };
+    if (phase === 'upserts') {
+      response.resources = upserts.map((r) => {
+        st.known.set(r.name, r.version);
+        bytes += r.bytes.length;
+        return {
+          name: r.name,
+          version: r.version,
+          resource: {
+            type_url: type,
+            value: Buffer.from(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength),
+          },
+        };
+      });
+    } else {
+      response.removed_resources = removals;
+      for (const n of removals) {
+        if (st.sub.names.has(n)) st.known.set(n, MISSING);
+        else st.known.delete(n);
+      }
+    }
+    this.send(response);
+    this.ctx.nodes.sent(this.node!, type, snap.types.get(type)!.version);
+    this.ctx.metrics.responses.inc({ type_url: type, mode: 'delta' });
+    this.ctx.metrics.responseBytes.inc({ type_url: type, mode: 'delta' }, bytes);
+  }
+
+  protected typeApplied(type: TypeUrlValue, snap: Snapshot): boolean {
+    const st = this.types.get(type);
+    if (!st) return snap.types.get(type)!.resources.size === 0;
+    const { upserts, removals } = this.diff(type, st, snap);
+    return upserts.length === 0 && removals.length === 0 && st.pending.size === 0 && !st.nacked;
+  }
+}
