@@ -5,8 +5,9 @@ import { stringify } from 'yaml';
 import type { InputObject } from '../controller/translator/input.js';
 import type { TranslateResult } from '../controller/translator/index.js';
 import type { IR } from '../controller/ir/types.js';
+import { dumpXds } from '../xds/dump.js';
 
-export type Section = 'status' | 'ir';
+export type Section = 'status' | 'ir' | 'xds';
 export type Format = 'yaml' | 'json';
 
 export interface RenderOptions {
@@ -60,6 +61,8 @@ export function renderTranslation(
     });
   }
   if (opts.to.includes('ir')) doc.ir = opts.showSecrets ? result.ir : redactIR(result.ir);
+  if (opts.to.includes('xds'))
+    doc.xds = dumpXds(result.ir, { showSecrets: opts.showSecrets === true });
   return opts.format === 'json'
     ? `${JSON.stringify(doc, null, 2)}\n`
     : stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false, version: '1.1' });

@@ -6,20 +6,21 @@ import { parseYamlDocuments } from '../controller/providers/yaml-documents.js';
 import { translate } from '../controller/translator/index.js';
 import { renderTranslation, type Format, type Section } from './render.js';
 
-export const TRANSLATE_USAGE = `Usage: gatefleet translate -f <file|-> [--to status,ir] [-o yaml|json] [--show-secrets]
+export const TRANSLATE_USAGE = `Usage: gatefleet translate -f <file|-> [--to status,ir,xds] [-o yaml|json] [--show-secrets]
 
 Translates Gateway API resources (multi-document YAML; GatewayClass, Gateway,
 HTTPRoute, ReferenceGrant, Namespace, Service, EndpointSlice, Secret) and
-prints the input objects with their computed status and/or the fleets' IR.
+prints the input objects with their computed status, the fleets' IR, and/or
+the Envoy v3 resources each node group is served (proto3 JSON).
 
   -f, --file          input file, or - for standard input (required)
-      --to            sections to print: status, ir (default: status,ir)
+      --to            sections to print: status, ir, xds (default: status,ir)
   -o, --output        yaml (default) or json
       --show-secrets  print private keys instead of redacting them
       --now           timestamp for changed conditions (default: current time)
 `;
 
-const SECTIONS: readonly Section[] = ['status', 'ir'];
+const SECTIONS: readonly Section[] = ['status', 'ir', 'xds'];
 
 export function runTranslate(argv: string[], readStdin: () => string): string {
   const { values } = parseArgs({

@@ -18,7 +18,11 @@ export function irToResources(ir: IR): NodeGroupResources[] {
   const out: NodeGroupResources[] = [];
   for (const fleet of ir.fleets) {
     for (const group of fleet.nodeGroups) {
-      out.push({ fleet: fleet.name, nodeGroup: group.name, resources: buildNodeGroupResources(fleet, group) });
+      out.push({
+        fleet: fleet.name,
+        nodeGroup: group.name,
+        resources: buildNodeGroupResources(fleet, group),
+      });
     }
   }
   return out.sort((a, b) => (a.nodeGroup < b.nodeGroup ? -1 : a.nodeGroup > b.nodeGroup ? 1 : 0));

@@ -18,7 +18,15 @@ export interface EncodedResource {
 export interface TypeSnapshot {
   /** Hash of every name and version of this type. */
   version: string;
+  /** What every subscription, wildcard included, gets. */
   resources: Map<string, EncodedResource>;
+  /** What only clients naming it get (API listeners for proxyless gRPC). */
+  namedOnly: Map<string, EncodedResource>;
+}
+
+/** A resource by name, whichever set it is in. */
+export function lookup(ts: TypeSnapshot, name: string): EncodedResource | undefined {
+  return ts.resources.get(name) ?? ts.namedOnly.get(name);
 }
 
 export interface Snapshot {
@@ -46,14 +54,15 @@ export function buildSnapshot(nodeGroup: string, resources: ResourcesByType): Sn
   const types = new Map<TypeUrlValue, TypeSnapshot>();
   for (const typeUrl of PUSH_ORDER) {
     const map = new Map<string, EncodedResource>();
+    const namedOnly = new Map<string, EncodedResource>();
     const parts: string[] = [];
-    for (const { name, resource } of resources.get(typeUrl) ?? []) {
+    for (const { name, resource, namedOnly: onlyNamed } of resources.get(typeUrl) ?? []) {
       const bytes = encodeResource(typeUrl, resource);
       const version = hash(bytes);
-      map.set(name, { name, version, bytes });
+      (onlyNamed ? namedOnly : map).set(name, { name, version, bytes });
       parts.push(name, version);
     }
-    types.set(typeUrl, { version: hash(typeUrl, ...parts), resources: map });
+    types.set(typeUrl, { version: hash(typeUrl, ...parts), resources: map, namedOnly });
   }
   const version = hash(...PUSH_ORDER.map((t) => types.get(t)!.version));
   return { nodeGroup, version, types };

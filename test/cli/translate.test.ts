@@ -73,7 +73,7 @@ describe('gatefleet translate', () => {
 
   it.each([
     [['translate'], /GF_USAGE: --file is required/],
-    [['translate', '-f', '-', '--to', 'xds,bogus'], /GF_USAGE: --to: unknown section xds, bogus/],
+    [['translate', '-f', '-', '--to', 'ir,bogus'], /GF_USAGE: --to: unknown section bogus/],
     [['translate', '-f', '-', '-o', 'toml'], /GF_USAGE: --output: toml/],
     [['translate', '-f', '/nonexistent/file.yaml'], /GF_INPUT_PARSE: \/nonexistent\/file.yaml/],
     [['translate', '--bogus'], /GF_USAGE/],

@@ -44,6 +44,21 @@ export class World {
     );
   }
 
+  /** Changes a Service port's appProtocol: its Cluster changes, its endpoints do not. */
+  setAppProtocol(service: string, port: number, appProtocol: string): void {
+    this.objects = this.objects.map((o) => {
+      if (o.kind !== 'Service' || (o.metadata as { name: string }).name !== service) return o;
+      const spec = o.spec as { ports: { port: number }[] };
+      return {
+        ...o,
+        spec: {
+          ...spec,
+          ports: spec.ports.map((p) => (p.port === port ? { ...p, appProtocol } : p)),
+        },
+      };
+    });
+  }
+
   /** Adds route `i` with its Service and endpoints. */
   addRoute(i: number): void {
     this.objects.push(...routeObjects(i, 2, 1));

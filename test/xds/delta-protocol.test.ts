@@ -158,6 +158,24 @@ describe('incremental ADS', () => {
     expect(names(r)).toEqual(['team-1/svc-1/80']);
   });
 
+  it('re-sends the endpoints of a changed cluster so Envoy can finish warming it', async () => {
+    world.publish();
+    const c = connect();
+    for (const t of [TypeUrl.Cluster, TypeUrl.ClusterLoadAssignment]) {
+      c.send({ type_url: t, resource_names_subscribe: ['*'] });
+      c.ack(await c.next());
+    }
+    world.setAppProtocol('svc-1', 80, 'kubernetes.io/h2c');
+    world.publish();
+    const cds = await c.next();
+    expect([cds.type_url, names(cds)]).toEqual([TypeUrl.Cluster, ['team-1/svc-1/80']]);
+    const eds = await c.next();
+    expect([eds.type_url, names(eds)]).toEqual([
+      TypeUrl.ClusterLoadAssignment,
+      ['team-1/svc-1/80'],
+    ]);
+  });
+
   it('records NACKs and does not resend the refused resources', async () => {
     world.publish();
     const c = connect();

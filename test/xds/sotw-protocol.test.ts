@@ -172,6 +172,23 @@ describe('state-of-the-world ADS', () => {
     ]);
   });
 
+  it('re-sends the endpoints of a changed cluster so Envoy can finish warming it', async () => {
+    world.publish();
+    const c = connect('gw-a');
+    c.send({ type_url: TypeUrl.Cluster, resource_names: [] });
+    c.ack(await c.next());
+    const eds = ['team-1/svc-1/80'];
+    c.send({ type_url: TypeUrl.ClusterLoadAssignment, resource_names: eds });
+    const before = await c.next();
+    c.ack(before, eds);
+    world.setAppProtocol('svc-1', 80, 'kubernetes.io/h2c');
+    world.publish();
+    expect((await c.next()).type_url).toBe(TypeUrl.Cluster);
+    const again = await c.next();
+    expect(again.type_url).toBe(TypeUrl.ClusterLoadAssignment);
+    expect(again.version_info).toBe(before.version_info);
+  });
+
   it('tracks connected nodes per group and forgets a node when its last stream closes', async () => {
     world.publish();
     const a = connect('gw-a');

@@ -2,7 +2,7 @@
 // ClusterLoadAssignment. `kubernetes.io/h2c` backends speak HTTP/2 in clear
 // text; everything else HTTP/1.1 (WebSocket upgrades are enabled per route).
 import type { Cluster } from '../../controller/ir/types.js';
-import { adsConfigSource, duration, Ext, FilterName } from './common.js';
+import { adsConfigSource, duration, Ext, FilterName, wrap } from './common.js';
 
 export const CONNECT_TIMEOUT_MS = 5_000;
 
@@ -32,6 +32,9 @@ export function buildLoadAssignment(c: Cluster): Record<string, unknown> {
         ? []
         : [
             {
+              // gRPC's xDS clients need a locality with a weight; Envoy ignores both here.
+              locality: {},
+              load_balancing_weight: wrap(1),
               lb_endpoints: c.endpoints.map((e) => ({
                 endpoint: {
                   address: { socket_address: { address: e.address, port_value: e.port } },

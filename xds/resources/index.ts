@@ -2,7 +2,7 @@
 import type { Fleet, NodeGroup } from '../../controller/ir/types.js';
 import { TypeUrl, type TypeUrlValue } from '../proto/root.js';
 import { buildCluster, buildLoadAssignment } from './clusters.js';
-import { buildListener } from './listeners.js';
+import { buildApiListeners, buildListener } from './listeners.js';
 import { buildRouteConfiguration } from './routes.js';
 import { buildSecret } from './secrets.js';
 
@@ -10,6 +10,8 @@ export interface NamedResource {
   name: string;
   /** The resource as a protobufjs-ready object (snake_case fields, `@type` Anys). */
   resource: Record<string, unknown>;
+  /** Served only to clients that ask for it by name, never to wildcard subscriptions. */
+  namedOnly?: boolean;
 }
 
 export type ResourcesByType = Map<TypeUrlValue, NamedResource[]>;
@@ -35,9 +37,13 @@ export function buildNodeGroupResources(fleet: Fleet, group: NodeGroup): Resourc
   );
   out.set(
     TypeUrl.Listener,
-    group.listeners
-      .map((l) => ({ name: l.name, resource: buildListener(l, fleet.infrastructure.addresses) }))
-      .sort(byName),
+    [
+      ...group.listeners.map((l) => ({
+        name: l.name,
+        resource: buildListener(l, fleet.infrastructure.addresses),
+      })),
+      ...buildApiListeners(group.listeners),
+    ].sort(byName),
   );
   out.set(
     TypeUrl.RouteConfiguration,

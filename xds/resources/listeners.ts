@@ -2,6 +2,7 @@
 // filter chain taking its routes from RDS, and for HTTPS one filter chain per
 // Gateway listener chosen by SNI, with its certificates from SDS.
 import type { FilterChain, FleetAddress, Listener } from '../../controller/ir/types.js';
+import { isWildcard } from '../../controller/translator/hostnames.js';
 import { adsConfigSource, Ext, FilterName, wrap } from './common.js';
 
 function httpConnectionManager(
@@ -85,4 +86,44 @@ export function buildListener(
     ];
   }
   return out;
+}
+
+/**
+ * Proxyless gRPC clients (gRPC's own xDS support) resolve `xds:///<host>` by
+ * asking for the Listener named `<host>` and expect an API listener. Every
+ * exact hostname served on an HTTP port gets one, pointing at that port's
+ * route table; when a hostname is served on several ports the lowest wins.
+ * They are served only to clients that name them, never to gateways, which
+ * subscribe to all listeners.
+ */
+export function buildApiListeners(listeners: readonly Listener[]): {
+  name: string;
+  resource: Record<string, unknown>;
+  namedOnly: true;
+}[] {
+  const byHost = new Map<string, string>();
+  for (const l of [...listeners].sort((a, b) => a.port - b.port)) {
+    if (l.protocol !== 'HTTP') continue;
+    for (const fc of l.filterChains) {
+      for (const vh of fc.virtualHosts) {
+        if (vh.domain === '*' || isWildcard(vh.domain) || byHost.has(vh.domain)) continue;
+        byHost.set(vh.domain, fc.name);
+      }
+    }
+  }
+  return [...byHost].map(([host, routeConfigName]) => ({
+    name: host,
+    namedOnly: true as const,
+    resource: {
+      name: host,
+      api_listener: {
+        api_listener: {
+          '@type': Ext.HttpConnectionManager,
+          stat_prefix: host,
+          rds: { config_source: adsConfigSource(), route_config_name: routeConfigName },
+          http_filters: [{ name: FilterName.Router, typed_config: { '@type': Ext.Router } }],
+        },
+      },
+    },
+  }));
 }

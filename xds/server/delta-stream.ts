@@ -8,8 +8,8 @@
 // after every type's additions and updates.
 import type { DeltaDiscoveryRequest__Output } from '../generated/envoy/service/discovery/v3/DeltaDiscoveryRequest.js';
 import type { DeltaDiscoveryResponse } from '../generated/envoy/service/discovery/v3/DeltaDiscoveryResponse.js';
-import { PUSH_ORDER, type TypeUrlValue } from '../proto/root.js';
-import type { Snapshot } from '../snapshot.js';
+import { PUSH_ORDER, TypeUrl, type TypeUrlValue } from '../proto/root.js';
+import { lookup, type Snapshot } from '../snapshot.js';
 import { AdsStream, type StreamContext } from './stream.js';
 import { Subscription } from './subscription.js';
 
@@ -97,6 +97,16 @@ export class DeltaStream extends AdsStream {
   }
 
   protected onSnapshot(snap: Snapshot): void {
+    // A changed Cluster is warmed again by Envoy and needs its
+    // ClusterLoadAssignment again, even an unchanged one.
+    const cds = this.types.get(TypeUrl.Cluster);
+    const eds = this.types.get(TypeUrl.ClusterLoadAssignment);
+    if (cds && eds) {
+      for (const r of snap.types.get(TypeUrl.Cluster)!.resources.values()) {
+        const held = cds.known.get(r.name);
+        if (held !== undefined && held !== r.version) eds.known.delete(r.name);
+      }
+    }
     for (const t of PUSH_ORDER) {
       const st = this.types.get(t);
       if (st) this.pushType(t, st, snap, 'upserts');
@@ -113,12 +123,16 @@ export class DeltaStream extends AdsStream {
     const upserts = [...ts.resources.values()].filter(
       (r) => st.sub.wants(r.name) && st.known.get(r.name) !== r.version,
     );
+    for (const name of st.sub.names) {
+      const r = ts.namedOnly.get(name);
+      if (r && st.known.get(name) !== r.version) upserts.push(r);
+    }
     const removals: string[] = [];
     for (const [name, version] of st.known) {
-      if (version !== MISSING && !ts.resources.has(name)) removals.push(name);
+      if (version !== MISSING && !lookup(ts, name)) removals.push(name);
     }
     for (const name of st.sub.names) {
-      if (!ts.resources.has(name) && !st.known.has(name)) removals.push(name);
+      if (!lookup(ts, name) && !st.known.has(name)) removals.push(name);
     }
     return { upserts, removals: [...new Set(removals)].sort() };
   }

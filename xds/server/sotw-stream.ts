@@ -8,7 +8,7 @@
 import type { DiscoveryRequest__Output } from '../generated/envoy/service/discovery/v3/DiscoveryRequest.js';
 import type { DiscoveryResponse } from '../generated/envoy/service/discovery/v3/DiscoveryResponse.js';
 import { PUSH_ORDER, TypeUrl, type TypeUrlValue } from '../proto/root.js';
-import { hash, type EncodedResource, type Snapshot } from '../snapshot.js';
+import { hash, lookup, type EncodedResource, type Snapshot } from '../snapshot.js';
 import { AdsStream, type StreamContext } from './stream.js';
 import { Subscription } from './subscription.js';
 
@@ -86,6 +86,7 @@ export class SotwStream extends AdsStream {
   }
 
   protected onSnapshot(snap: Snapshot): void {
+    this.rewarmChangedClusters(snap);
     const finals: [TypeUrlValue, SotwTypeState][] = [];
     for (const t of PUSH_ORDER) {
       const st = this.types.get(t);
@@ -96,12 +97,26 @@ export class SotwStream extends AdsStream {
     this.updateApplied();
   }
 
+  /**
+   * A changed Cluster is warmed again by Envoy and becomes usable only when
+   * its ClusterLoadAssignment arrives, even an unchanged one: re-send EDS.
+   */
+  private rewarmChangedClusters(snap: Snapshot): void {
+    const cds = this.types.get(TypeUrl.Cluster);
+    const eds = this.types.get(TypeUrl.ClusterLoadAssignment);
+    if (!cds || !eds) return;
+    for (const r of snap.types.get(TypeUrl.Cluster)!.resources.values()) {
+      const before = cds.sent.get(r.name);
+      if (before && before.version !== r.version && eds.sub.wants(r.name)) eds.unanswered = true;
+    }
+  }
+
   /** What the client should hold of `type`, given its subscription. */
   private plan(type: TypeUrlValue, st: SotwTypeState, snap: Snapshot): Planned | undefined {
     const ts = snap.types.get(type)!;
     if (st.sub.isWildcard()) return { version: ts.version, resources: [...ts.resources.values()] };
     const resources = [...st.sub.names].sort().flatMap((n) => {
-      const r = ts.resources.get(n);
+      const r = lookup(ts, n);
       return r ? [r] : [];
     });
     // Named resources that do not exist yet are sent when they appear.
