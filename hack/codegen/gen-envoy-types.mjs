@@ -6,9 +6,9 @@
 //
 // Usage: node hack/codegen/gen-envoy-types.mjs [outDir]
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -36,7 +36,12 @@ export const protoFiles = [
 
 export function generate(target = outDir) {
   rmSync(target, { recursive: true, force: true });
-  const bin = join(dirname(require.resolve('@grpc/proto-loader/package.json')), 'build', 'bin', 'proto-loader-gen-types.js');
+  const bin = join(
+    dirname(require.resolve('@grpc/proto-loader/package.json')),
+    'build',
+    'bin',
+    'proto-loader-gen-types.js',
+  );
   const args = [
     bin,
     '--keepCase',
@@ -58,6 +63,26 @@ export function generate(target = outDir) {
   ];
   const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`proto-loader-gen-types failed:\n${r.stderr}`);
+  // The generator names each source .proto by absolute path; make it relative
+  // to the repository so the output is the same on every machine.
+  for (const file of listFiles(target)) {
+    const text = readFileSync(file, 'utf8');
+    const fixed = text.replace(
+      /^\/\/ Original file: (.*)$/m,
+      (_, p) => `// Original file: ${relative(root, p)}`,
+    );
+    if (fixed !== text) writeFileSync(file, fixed);
+  }
+}
+
+/** Every file under `dir`, recursively, sorted. */
+export function listFiles(dir) {
+  return readdirSync(dir)
+    .flatMap((f) => {
+      const p = join(dir, f);
+      return statSync(p).isDirectory() ? listFiles(p) : [p];
+    })
+    .sort();
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

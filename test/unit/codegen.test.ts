@@ -1,6 +1,9 @@
 // The generated Gateway API types must match the committed CRDs, and the
 // experimental channel they are generated from must contain the standard one.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import * as envoy from '../../hack/codegen/gen-envoy-types.mjs';
 import { describe, expect, it } from 'vitest';
 import {
   crdSchema,
@@ -35,6 +38,21 @@ describe('generated Gateway API types', () => {
       );
       expect(std.length).toBeGreaterThan(10);
       expect(std.filter((p) => !exp.has(p))).toEqual([]);
+    }
+  });
+});
+
+describe('generated Envoy types', () => {
+  it('are up to date with the protos (run `npm run codegen` when this fails)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gf-envoy-types-'));
+    envoy.generate(dir);
+    const fresh = envoy.listFiles(dir).map((f) => relative(dir, f));
+    expect(fresh.length).toBeGreaterThan(100);
+    expect(envoy.listFiles(envoy.outDir).map((f) => relative(envoy.outDir, f))).toEqual(fresh);
+    for (const f of fresh) {
+      expect(readFileSync(join(envoy.outDir, f), 'utf8'), f).toBe(
+        readFileSync(join(dir, f), 'utf8'),
+      );
     }
   });
 });
