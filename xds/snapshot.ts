@@ -47,7 +47,28 @@ const typeCache = new Map<string, protobuf.Type>();
 export function encodeResource(typeUrl: string, resource: Record<string, unknown>): Uint8Array {
   let t = typeCache.get(typeUrl);
   if (!t) typeCache.set(typeUrl, (t = typeOfUrl(typeUrl)));
+  checkAnyTypes(resource);
   return t.encode(t.fromObject(resource)).finish();
+}
+
+const knownTypes = new Set<string>();
+
+/**
+ * protobufjs packs an Any whose type it does not know as an empty Any,
+ * silently; a resource must never lose configuration that way.
+ */
+function checkAnyTypes(v: unknown): void {
+  if (Array.isArray(v)) {
+    for (const x of v) checkAnyTypes(x);
+    return;
+  }
+  if (!v || typeof v !== 'object' || v instanceof Uint8Array) return;
+  const url = (v as Record<string, unknown>)['@type'];
+  if (typeof url === 'string' && !knownTypes.has(url)) {
+    typeOfUrl(url); // throws for an unknown type
+    knownTypes.add(url);
+  }
+  for (const x of Object.values(v)) checkAnyTypes(x);
 }
 
 export function buildSnapshot(nodeGroup: string, resources: ResourcesByType): Snapshot {

@@ -69,3 +69,22 @@ describe('snapshots', () => {
     expect(publishIR(ir, cache).changed).toEqual([]);
   });
 });
+
+describe('resource encoding', () => {
+  it('refuses an Any whose type is not loaded instead of sending it empty', async () => {
+    const { encodeResource } = await import('../../xds/snapshot.js');
+    expect(() =>
+      encodeResource(TypeUrl.Listener, {
+        name: 'l',
+        filter_chains: [
+          {
+            transport_socket: {
+              name: 't',
+              typed_config: { '@type': 'type.googleapis.com/example.Missing' },
+            },
+          },
+        ],
+      }),
+    ).toThrow(/Missing/);
+  });
+});

@@ -56,7 +56,9 @@ describe('state-of-the-world ADS', () => {
     world.publish(); // identical content: identical versions
     await c.responses.none(300);
     const metrics = await server.metrics.registry.metrics();
-    expect(metrics).toContain(`gatefleet_xds_responses_total{type_url="${TypeUrl.Cluster}",mode="sotw"} 1`);
+    expect(metrics).toContain(
+      `gatefleet_xds_responses_total{type_url="${TypeUrl.Cluster}",mode="sotw"} 1`,
+    );
     expect(metrics).toContain(`gatefleet_xds_acks_total{type_url="${TypeUrl.Cluster}"} 1`);
     expect(metrics).toContain(`gatefleet_xds_connected_nodes{node_group="${NODE_GROUP}"} 1`);
     expect(metrics).toMatch(/gatefleet_xds_response_bytes_total\{[^}]*\} [1-9]\d+/);

@@ -46,13 +46,15 @@ export function headerMutation(
 ): Record<string, unknown> {
   if (!mod) return {};
   const out: Record<string, unknown> = {};
+  // Envoy reads %…% in header values as formatters; a literal % is %%.
+  const literal = (v: string) => v.replace(/%/g, '%%');
   const add = [
     ...mod.set.map((h) => ({
-      header: { key: h.name, value: h.value },
+      header: { key: h.name, value: literal(h.value) },
       append_action: 'OVERWRITE_IF_EXISTS_OR_ADD',
     })),
     ...mod.add.map((h) => ({
-      header: { key: h.name, value: h.value },
+      header: { key: h.name, value: literal(h.value) },
       append_action: 'APPEND_IF_EXISTS_OR_ADD',
     })),
   ];
