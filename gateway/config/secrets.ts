@@ -1,0 +1,25 @@
+// SDS Secret → a TLS secure context, built once per secret version.
+import { createSecureContext, type SecureContext } from 'node:tls';
+import type { Secret__Output as Secret } from '../../xds/generated/envoy/extensions/transport_sockets/tls/v3/Secret.js';
+import { ConfigError } from './decode.js';
+
+export interface CompiledSecret {
+  name: string;
+  context: SecureContext;
+}
+
+export function compileSecret(s: Secret): CompiledSecret {
+  const where = `Secret ${s.name ?? ''}`;
+  if (s.type !== 'tls_certificate')
+    throw new ConfigError(`${where}: only tls_certificate secrets are supported`);
+  const cert = s.tls_certificate?.certificate_chain?.inline_string;
+  const key = s.tls_certificate?.private_key?.inline_string;
+  if (!cert || !key) {
+    throw new ConfigError(`${where}: certificate_chain and private_key must be inline strings`);
+  }
+  try {
+    return { name: s.name ?? '', context: createSecureContext({ cert, key }) };
+  } catch (e) {
+    throw new ConfigError(`${where}: ${(e as Error).message}`);
+  }
+}
