@@ -1,8 +1,9 @@
 // `npm run bench`: runs every benchmark and prints Markdown tables (the ones
 // in the README). Results are also written to bench/results/latest.json.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runTranslateBench } from './translate-bench.js';
+import { runXdsFanoutBench } from './xds-fanout-bench.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CACHE = join(ROOT, '.cache', 'bench');
@@ -18,8 +19,16 @@ if (want('translate')) {
   console.log(`\n## Translation\n\n${t.markdown}\n`);
 }
 
+if (want('xds')) {
+  const x = await runXdsFanoutBench();
+  results.xds = x.rows;
+  console.log(`\n## xDS fan-out\n\n${x.markdown}\n`);
+}
+
+// A run of some benchmarks keeps the other benchmarks' last results.
+const LATEST = join(ROOT, 'bench', 'results', 'latest.json');
+const previous: Record<string, unknown> = existsSync(LATEST)
+  ? (JSON.parse(readFileSync(LATEST, 'utf8')) as Record<string, unknown>)
+  : {};
 mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-writeFileSync(
-  join(ROOT, 'bench', 'results', 'latest.json'),
-  `${JSON.stringify(results, null, 2)}\n`,
-);
+writeFileSync(LATEST, `${JSON.stringify({ ...previous, ...results }, null, 2)}\n`);
