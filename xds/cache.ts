@@ -4,7 +4,7 @@
 // still starting. Publishing replaces every group at once and notifies the
 // watchers of the groups whose version changed.
 import { EventEmitter } from 'node:events';
-import type { Snapshot } from './snapshot.js';
+import { changesBetween, type Snapshot } from './snapshot.js';
 
 const READY = Symbol('ready');
 
@@ -39,7 +39,11 @@ export class SnapshotCache {
   publish(next: ReadonlyMap<string, Snapshot>): string[] {
     const changed: string[] = [];
     for (const [group, snap] of next) {
-      if (this.snapshots.get(group)?.version !== snap.version) changed.push(group);
+      const prev = this.snapshots.get(group);
+      if (prev?.version === snap.version) continue;
+      changed.push(group);
+      if (prev && snap !== prev)
+        snap.since = { version: prev.version, types: changesBetween(prev, snap) };
     }
     this.snapshots = new Map(next);
     const first = !this.ready;

@@ -5,7 +5,7 @@ import type { IR } from '../controller/ir/types.js';
 import type { SnapshotCache } from './cache.js';
 import { checkConsistency } from './consistency.js';
 import { buildNodeGroupResources, type ResourcesByType } from './resources/index.js';
-import { buildSnapshot, type Snapshot } from './snapshot.js';
+import { buildSnapshot, EncodeMemo, hash, type Snapshot } from './snapshot.js';
 
 export interface NodeGroupResources {
   fleet: string;
@@ -35,18 +35,36 @@ export interface PublishResult {
   rejected: { nodeGroup: string; problems: string[] }[];
 }
 
+/**
+ * Publishes the IR's node groups. A group whose IR did not change keeps its
+ * snapshot (nothing is rebuilt or encoded); in a changed group only the
+ * resources that changed are encoded again.
+ */
 export function publishIR(ir: IR, cache: SnapshotCache): PublishResult {
   const next = new Map<string, Snapshot>();
   const rejected: PublishResult['rejected'] = [];
-  for (const g of irToResources(ir)) {
-    const problems = checkConsistency(g.resources);
-    if (problems.length > 0) {
-      rejected.push({ nodeGroup: g.nodeGroup, problems });
-      const previous = cache.get(g.nodeGroup);
-      if (previous) next.set(g.nodeGroup, previous);
-      continue;
+  for (const fleet of ir.fleets) {
+    for (const group of fleet.nodeGroups) {
+      const fingerprint = hash(
+        JSON.stringify(fleet.infrastructure.addresses),
+        JSON.stringify(group),
+      );
+      const previous = cache.get(group.name);
+      if (previous?.fingerprint === fingerprint) {
+        next.set(group.name, previous);
+        continue;
+      }
+      const resources = buildNodeGroupResources(fleet, group);
+      const problems = checkConsistency(resources);
+      if (problems.length > 0) {
+        rejected.push({ nodeGroup: group.name, problems });
+        if (previous) next.set(group.name, previous);
+        continue;
+      }
+      const snap = buildSnapshot(group.name, resources, new EncodeMemo(previous?.memo));
+      snap.fingerprint = fingerprint;
+      next.set(group.name, snap);
     }
-    next.set(g.nodeGroup, buildSnapshot(g.nodeGroup, g.resources));
   }
   return { changed: cache.publish(next), rejected };
 }

@@ -29,11 +29,48 @@ export function lookup(ts: TypeSnapshot, name: string): EncodedResource | undefi
   return ts.resources.get(name) ?? ts.namedOnly.get(name);
 }
 
+export interface TypeChange {
+  /** Names added or changed since the previous snapshot of the group. */
+  changed: Set<string>;
+  /** Names gone since the previous snapshot of the group. */
+  removed: Set<string>;
+}
+
+type Encoded = { bytes: Uint8Array; version: string };
+
 export interface Snapshot {
   nodeGroup: string;
   /** Hash of every type's version: the configuration version gateways report applying. */
   version: string;
   types: Map<TypeUrlValue, TypeSnapshot>;
+  /** Hash of the IR the snapshot was built from: an unchanged group is not rebuilt. */
+  fingerprint?: string;
+  /** What changed since the group's previous snapshot (set when it is published). */
+  since?: { version: string; types: Map<TypeUrlValue, TypeChange> };
+  /** Per type, responses already planned for a subscription key (shared by streams). */
+  plans?: Map<string, unknown>;
+  /** Encoded resources by content, for the group's next snapshot. */
+  memo?: ReadonlyMap<string, Encoded>;
+}
+
+/** What changed per type between two snapshots of a group. */
+export function changesBetween(prev: Snapshot, next: Snapshot): Map<TypeUrlValue, TypeChange> {
+  const out = new Map<TypeUrlValue, TypeChange>();
+  for (const [t, ts] of next.types) {
+    const before = prev.types.get(t)!;
+    const change: TypeChange = { changed: new Set(), removed: new Set() };
+    if (before.version !== ts.version) {
+      for (const map of [ts.resources, ts.namedOnly]) {
+        for (const r of map.values())
+          if (lookup(before, r.name)?.version !== r.version) change.changed.add(r.name);
+      }
+      for (const map of [before.resources, before.namedOnly]) {
+        for (const name of map.keys()) if (!lookup(ts, name)) change.removed.add(name);
+      }
+    }
+    out.set(t, change);
+  }
+  return out;
 }
 
 export function hash(...parts: (string | Uint8Array)[]): string {
@@ -71,20 +108,51 @@ function checkAnyTypes(v: unknown): void {
   for (const x of Object.values(v)) checkAnyTypes(x);
 }
 
-export function buildSnapshot(nodeGroup: string, resources: ResourcesByType): Snapshot {
+/**
+ * Encoded resources by content. A group's new snapshot starts from its
+ * previous snapshot's memo, so a resource whose object did not change is not
+ * encoded again.
+ */
+export class EncodeMemo {
+  readonly entries = new Map<string, Encoded>();
+
+  constructor(private readonly previous?: ReadonlyMap<string, Encoded>) {}
+
+  get(typeUrl: string, resource: Record<string, unknown>): Encoded {
+    const key = hash(typeUrl, JSON.stringify(resource));
+    let e = this.entries.get(key) ?? this.previous?.get(key);
+    if (!e) {
+      const bytes = encodeResource(typeUrl, resource);
+      e = { bytes, version: hash(bytes) };
+    }
+    this.entries.set(key, e);
+    return e;
+  }
+}
+
+export function buildSnapshot(
+  nodeGroup: string,
+  resources: ResourcesByType,
+  memo?: EncodeMemo,
+): Snapshot {
   const types = new Map<TypeUrlValue, TypeSnapshot>();
   for (const typeUrl of PUSH_ORDER) {
     const map = new Map<string, EncodedResource>();
     const namedOnly = new Map<string, EncodedResource>();
     const parts: string[] = [];
     for (const { name, resource, namedOnly: onlyNamed } of resources.get(typeUrl) ?? []) {
-      const bytes = encodeResource(typeUrl, resource);
-      const version = hash(bytes);
+      let encoded: Encoded;
+      if (memo) encoded = memo.get(typeUrl, resource);
+      else {
+        const b = encodeResource(typeUrl, resource);
+        encoded = { bytes: b, version: hash(b) };
+      }
+      const { bytes, version } = encoded;
       (onlyNamed ? namedOnly : map).set(name, { name, version, bytes });
       parts.push(name, version);
     }
     types.set(typeUrl, { version: hash(typeUrl, ...parts), resources: map, namedOnly });
   }
   const version = hash(...PUSH_ORDER.map((t) => types.get(t)!.version));
-  return { nodeGroup, version, types };
+  return { nodeGroup, version, types, ...(memo ? { memo: memo.entries } : {}) };
 }
