@@ -24,6 +24,8 @@ interface DeltaTypeState {
   /** Responses awaiting an ACK: nonce → snapshot version. */
   pending: Map<string, string>;
   nacked: boolean;
+  /** The snapshot whose resources the client has been sent completely. */
+  syncedAt?: string;
 }
 
 export class DeltaStream extends AdsStream {
@@ -89,9 +91,12 @@ export class DeltaStream extends AdsStream {
     if (!first) for (const n of added) st.known.delete(n);
     for (const n of removed) st.known.delete(n);
     const snap = this.snapshot();
+    // The subscription may have changed: recompute this type in full.
+    st.syncedAt = undefined;
     if (snap) {
       this.pushType(typeUrl as TypeUrlValue, st, snap, 'upserts');
       this.pushType(typeUrl as TypeUrlValue, st, snap, 'removals');
+      st.syncedAt = snap.version;
     }
     this.updateApplied();
   }
@@ -104,7 +109,10 @@ export class DeltaStream extends AdsStream {
     if (cds && eds) {
       for (const r of snap.types.get(TypeUrl.Cluster)!.resources.values()) {
         const held = cds.known.get(r.name);
-        if (held !== undefined && held !== r.version) eds.known.delete(r.name);
+        if (held !== undefined && held !== r.version) {
+          eds.known.delete(r.name);
+          eds.syncedAt = undefined;
+        }
       }
     }
     for (const t of PUSH_ORDER) {
@@ -115,11 +123,31 @@ export class DeltaStream extends AdsStream {
       const st = this.types.get(t);
       if (st) this.pushType(t, st, snap, 'removals');
     }
+    for (const t of PUSH_ORDER) {
+      const st = this.types.get(t);
+      if (st) st.syncedAt = snap.version;
+    }
     this.updateApplied();
   }
 
   private diff(type: TypeUrlValue, st: DeltaTypeState, snap: Snapshot) {
     const ts = snap.types.get(type)!;
+    if (st.syncedAt === snap.version) return { upserts: [], removals: [] };
+    const since = snap.since;
+    if (since && st.syncedAt === since.version) {
+      // Only what changed since the snapshot the client is synced to.
+      const change = since.types.get(type)!;
+      const upserts = [];
+      for (const name of change.changed) {
+        const r = lookup(ts, name)!;
+        const wanted = ts.resources.has(name) ? st.sub.wants(name) : st.sub.names.has(name);
+        if (wanted && st.known.get(name) !== r.version) upserts.push(r);
+      }
+      const removals = [...change.removed]
+        .filter((n) => st.known.has(n) && st.known.get(n) !== MISSING)
+        .sort();
+      return { upserts, removals };
+    }
     const upserts = [...ts.resources.values()].filter(
       (r) => st.sub.wants(r.name) && st.known.get(r.name) !== r.version,
     );
@@ -184,6 +212,7 @@ export class DeltaStream extends AdsStream {
   protected typeApplied(type: TypeUrlValue, snap: Snapshot): boolean {
     const st = this.types.get(type);
     if (!st) return snap.types.get(type)!.resources.size === 0;
+    if (st.syncedAt === snap.version) return st.pending.size === 0 && !st.nacked;
     const { upserts, removals } = this.diff(type, st, snap);
     return upserts.length === 0 && removals.length === 0 && st.pending.size === 0 && !st.nacked;
   }

@@ -111,8 +111,20 @@ export class SotwStream extends AdsStream {
     }
   }
 
-  /** What the client should hold of `type`, given its subscription. */
+  /**
+   * What the client should hold of `type`, given its subscription. Streams
+   * with the same subscription share the plan, computed once per snapshot.
+   */
   private plan(type: TypeUrlValue, st: SotwTypeState, snap: Snapshot): Planned | undefined {
+    const key = `${type}\n${st.sub.key()}`;
+    const plans = (snap.plans ??= new Map());
+    if (plans.has(key)) return plans.get(key) as Planned | undefined;
+    const p = this.computePlan(type, st, snap);
+    plans.set(key, p);
+    return p;
+  }
+
+  private computePlan(type: TypeUrlValue, st: SotwTypeState, snap: Snapshot): Planned | undefined {
     const ts = snap.types.get(type)!;
     if (st.sub.isWildcard()) return { version: ts.version, resources: [...ts.resources.values()] };
     const resources = [...st.sub.names].sort().flatMap((n) => {

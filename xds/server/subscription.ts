@@ -7,6 +7,12 @@ export class Subscription {
   private legacyWildcard = false;
   private explicit = false;
   readonly names = new Set<string>();
+  private cachedKey?: string;
+
+  /** A string naming what this subscription covers; equal subscriptions have equal keys. */
+  key(): string {
+    return (this.cachedKey ??= this.isWildcard() ? '*' : [...this.names].sort().join('\n'));
+  }
 
   isWildcard(): boolean {
     return this.wildcard || this.legacyWildcard;
@@ -18,6 +24,7 @@ export class Subscription {
 
   /** State-of-the-world: the request's names replace the previous set. Returns newly wanted names. */
   replace(resourceNames: readonly string[]): string[] {
+    this.cachedKey = undefined;
     const added: string[] = [];
     if (resourceNames.length === 0 && !this.explicit) {
       this.legacyWildcard = true;
@@ -39,6 +46,7 @@ export class Subscription {
     unsubscribe: readonly string[],
     first: boolean,
   ): { added: string[]; removed: string[] } {
+    this.cachedKey = undefined;
     if (first && subscribe.length === 0) this.legacyWildcard = true;
     const added: string[] = [];
     const removed: string[] = [];
