@@ -6,6 +6,65 @@ export type paths = Record<string, never>;
 export type webhooks = Record<string, never>;
 export type components = {
     schemas: {
+        /** @description FleetConfig describes how gateway fleets run. */
+        FleetConfig: {
+            apiVersion?: string;
+            kind?: string;
+            metadata?: Record<string, never>;
+            /** @description Unset fields inherit from the GatewayClass's FleetConfig, then gatefleet's defaults. */
+            spec?: {
+                /**
+                 * @description The data plane to run; both speak the same xDS. Default gatefleet.
+                 * @enum {string}
+                 */
+                dataPlane?: "gatefleet" | "envoy";
+                /** @description Gateway image; gatefleet's own gateway by default. */
+                image?: string;
+                /** @description Upper bound for autoscaling; requires minReplicas. */
+                maxReplicas?: number;
+                /** @description Gateways whose FleetConfig names the same fleet here share one fleet (one set of instances, one xDS node group per shard); their listeners must be distinct from each other. Unset: every Gateway gets its own fleet. */
+                mergeInto?: string;
+                /** @description With maxReplicas, instances are autoscaled between these bounds. */
+                minReplicas?: number;
+                /** @description Gateway instances per fleet (per shard when the fleet has shards). Default 1. */
+                replicas?: number;
+                /**
+                 * @description Type of the Service in front of the fleet. Default LoadBalancer.
+                 * @enum {string}
+                 */
+                serviceType?: "LoadBalancer" | "NodePort" | "ClusterIP";
+                /** @description The fleet's shards. Each is its own xDS node group with its own instances and receives only the HTTPRoutes it selects; a route may be on several shards. No shards: one node group with every route. */
+                shards?: {
+                    name: string;
+                    /** @description HTTPRoutes whose Namespace's labels match (unset selects every namespace). */
+                    namespaceSelector?: {
+                        matchExpressions?: {
+                            key: string;
+                            /** @enum {string} */
+                            operator: "In" | "NotIn" | "Exists" | "DoesNotExist";
+                            values?: string[];
+                        }[];
+                        matchLabels?: {
+                            [key: string]: string;
+                        };
+                    };
+                    /** @description Instances of this shard; default the fleet's replicas. */
+                    replicas?: number;
+                    /** @description HTTPRoutes whose labels match (unset selects every route). */
+                    routeSelector?: {
+                        matchExpressions?: {
+                            key: string;
+                            /** @enum {string} */
+                            operator: "In" | "NotIn" | "Exists" | "DoesNotExist";
+                            values?: string[];
+                        }[];
+                        matchLabels?: {
+                            [key: string]: string;
+                        };
+                    };
+                }[];
+            };
+        };
         /**
          * @description Gateway represents an instance of a service-traffic handling infrastructure
          *     by binding Listeners to a set of IP addresses.
@@ -4519,6 +4578,7 @@ export type operations = Record<string, never>;
 /** The Gateway API bundle version these types were generated from. */
 export const GATEWAY_API_BUNDLE_VERSION = 'v1.6.1';
 
+export type FleetConfig = components['schemas']['FleetConfig'];
 export type Gateway = components['schemas']['Gateway'];
 export type GatewayClass = components['schemas']['GatewayClass'];
 export type HTTPRoute = components['schemas']['HTTPRoute'];

@@ -21,6 +21,9 @@ export type GatewayClass = WithMeta<gen.GatewayClass>;
 export type Gateway = WithMeta<gen.Gateway>;
 export type HTTPRoute = WithMeta<gen.HTTPRoute>;
 export type ReferenceGrant = WithMeta<gen.ReferenceGrant>;
+export type FleetConfig = WithMeta<gen.FleetConfig>;
+export type FleetConfigSpec = NonNullable<gen.FleetConfig['spec']>;
+export type ShardSpec = NonNullable<FleetConfigSpec['shards']>[number];
 
 export type GatewayClassStatus = NonNullable<gen.GatewayClass['status']>;
 export type GatewayStatus = NonNullable<gen.Gateway['status']>;
@@ -107,3 +110,4 @@ export interface CustomResourceDefinition {
 }
 
 export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
+export const GATEFLEET_GROUP = 'gatefleet.io';

@@ -17,13 +17,30 @@ export interface NamespacedName {
 
 /** One set of gateway instances that scale and fail together. */
 export interface Fleet {
-  /** Stable fleet name, `<namespace>/<gateway>` for a Gateway's own fleet. */
+  /**
+   * Stable fleet name: `<namespace>/<gateway>` for a Gateway's own fleet,
+   * `merged:<name>` for Gateways whose FleetConfig merges them.
+   */
   name: string;
   /** The Gateways whose listeners this fleet serves. */
   gateways: NamespacedName[];
   infrastructure: FleetInfrastructure;
-  /** xDS node groups; a fleet without shards has exactly one. */
+  deployment: FleetDeployment;
+  /** xDS node groups: one per shard, or exactly one for a fleet without shards. */
   nodeGroups: NodeGroup[];
+}
+
+/** How the fleet's instances run (from FleetConfig, with gatefleet's defaults). */
+export interface FleetDeployment {
+  /** Instances per node group unless the shard sets its own. */
+  replicas: number;
+  /** Autoscaling bounds, when set. */
+  minReplicas?: number;
+  maxReplicas?: number;
+  serviceType: 'LoadBalancer' | 'NodePort' | 'ClusterIP';
+  /** The gateway image; the provisioner's default when absent. */
+  image?: string;
+  dataPlane: 'gatefleet' | 'envoy';
 }
 
 export interface FleetInfrastructure {
@@ -43,8 +60,15 @@ export interface FleetAddress {
 
 /** What one xDS node group (a fleet, or one shard of it) receives. */
 export interface NodeGroup {
-  /** The node group key gateways present in their xDS node (`node.cluster`). */
+  /**
+   * The node group key gateways present in their xDS node (`node.cluster`):
+   * the fleet name, or `<fleet>#<shard>`.
+   */
   name: string;
+  /** The shard this group is, for a sharded fleet. */
+  shard?: string;
+  /** Instances to run for this group. */
+  replicas: number;
   listeners: Listener[];
   clusters: Cluster[];
   secrets: TlsSecret[];

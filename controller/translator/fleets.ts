@@ -1,12 +1,22 @@
 // IR assembly: one fleet per accepted Gateway, with one node group holding the
 // listeners (grouped by port), the clusters its routes use and the TLS secrets
 // its HTTPS listeners present.
-import type { EndpointSlice, Service } from '../apis/types.js';
-import type { Cluster, Fleet, Listener, NodeGroup, TlsSecret } from '../ir/types.js';
+import type { EndpointSlice, Namespace, Service } from '../apis/types.js';
+import type {
+  Cluster,
+  Fleet,
+  FleetAddress,
+  FleetDeployment,
+  Listener,
+  NodeGroup,
+  TlsSecret,
+} from '../ir/types.js';
 import { resolveCluster } from './endpoints.js';
 import type { GatewayState } from './gateways.js';
 import { isProgrammable, type ListenerState } from './listeners.js';
 import type { ClusterSpec } from './routes/backends.js';
+import type { RouteAnalysis } from './routes/rules.js';
+import { onShard, shardNodeGroup } from './shards.js';
 import { buildPortListener, type AttachedEntry } from './virtualhosts.js';
 
 export interface FleetInputs {
@@ -14,34 +24,91 @@ export interface FleetInputs {
   clusterSpecs: ReadonlyMap<string, ClusterSpec>;
   services: ReadonlyMap<string, Service>;
   endpointSlices: ReadonlyMap<string, EndpointSlice[]>;
+  namespaces: ReadonlyMap<string, Namespace>;
   /** Clusters resolved once per translation, shared by every node group. */
   clusterCache: Map<string, Cluster>;
 }
 
-function sortedRecord(r: Record<string, string> | undefined): Record<string, string> {
+function sortedRecord(r: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const k of Object.keys(r ?? {}).sort()) out[k] = r![k]!;
+  for (const k of Object.keys(r).sort()) out[k] = r[k]!;
   return out;
 }
 
-export function buildFleet(g: GatewayState, inputs: FleetInputs): Fleet {
-  const infra = g.gateway.spec.infrastructure;
+/**
+ * One fleet from the Gateways that run on it (one, or several merged). Its
+ * deployment parameters and shards come from the first Gateway in name
+ * order; labels, annotations and addresses are the union over its Gateways.
+ */
+export function buildFleet(
+  name: string,
+  members: readonly GatewayState[],
+  inputs: FleetInputs,
+): Fleet {
+  const sorted = [...members].sort((a, b) => (a.key < b.key ? -1 : 1));
+  const lead = sorted[0]!;
+  const labels: Record<string, string> = {};
+  const annotations: Record<string, string> = {};
+  const addresses = new Map<string, FleetAddress>();
+  for (const g of [...sorted].reverse()) {
+    Object.assign(labels, g.gateway.spec.infrastructure?.labels ?? {});
+    Object.assign(annotations, g.gateway.spec.infrastructure?.annotations ?? {});
+  }
+  for (const g of sorted) for (const a of g.addresses) addresses.set(a.value, a);
+  const p = lead.params;
+  const deployment: FleetDeployment = {
+    replicas: p.replicas ?? 1,
+    serviceType: p.serviceType ?? 'LoadBalancer',
+    dataPlane: p.dataPlane ?? 'gatefleet',
+    ...(p.minReplicas === undefined ? {} : { minReplicas: p.minReplicas }),
+    ...(p.maxReplicas === undefined ? {} : { maxReplicas: p.maxReplicas }),
+    ...(p.image === undefined ? {} : { image: p.image }),
+  };
+  const listeners = sorted.flatMap((g) => g.listeners);
+  const shards = p.shards ?? [];
+  const nodeGroups =
+    shards.length === 0
+      ? [buildNodeGroup(name, deployment.replicas, listeners, inputs)]
+      : shards.map((shard) => {
+          const onThisShard = new Map<RouteAnalysis, boolean>();
+          const shardInputs: FleetInputs = {
+            ...inputs,
+            entriesOf: (l) =>
+              inputs.entriesOf(l).filter((e) => {
+                let on = onThisShard.get(e.analysis);
+                if (on === undefined)
+                  onThisShard.set(e.analysis, (on = onShard(shard, e.analysis, inputs.namespaces)));
+                return on;
+              }),
+          };
+          const group = buildNodeGroup(
+            shardNodeGroup(name, shard.name),
+            shard.replicas ?? deployment.replicas,
+            listeners,
+            shardInputs,
+          );
+          group.shard = shard.name;
+          return group;
+        });
   return {
-    name: g.key,
-    gateways: [
-      { namespace: g.gateway.metadata.namespace ?? 'default', name: g.gateway.metadata.name },
-    ],
+    name,
+    gateways: sorted.map((g) => ({
+      namespace: g.gateway.metadata.namespace ?? 'default',
+      name: g.gateway.metadata.name,
+    })),
     infrastructure: {
-      labels: sortedRecord(infra?.labels),
-      annotations: sortedRecord(infra?.annotations),
-      addresses: g.addresses,
+      labels: sortedRecord(labels),
+      annotations: sortedRecord(annotations),
+      addresses: [...addresses.values()],
     },
-    nodeGroups: [buildNodeGroup(g.key, g.listeners, inputs)],
+    deployment,
+    nodeGroups,
   };
 }
 
 export function buildNodeGroup(
   name: string,
+  replicas: number,
   listeners: readonly ListenerState[],
   inputs: FleetInputs,
 ): NodeGroup {
@@ -69,6 +136,7 @@ export function buildNodeGroup(
   const clusters = [...clusterNames].sort().map((n) => clusterFor(n, inputs));
   return {
     name,
+    replicas,
     listeners: irListeners,
     clusters,
     secrets: [...secrets.values()].sort((a, b) => (a.name < b.name ? -1 : 1)),

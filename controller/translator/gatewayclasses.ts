@@ -1,7 +1,13 @@
 // GatewayClass status: gatefleet accepts the classes that name its controller,
 // reports whether the installed Gateway API CRDs are a version it supports,
 // and publishes the features it implements.
-import type { CustomResourceDefinition, GatewayClass, GatewayClassStatus } from '../apis/types.js';
+import type {
+  CustomResourceDefinition,
+  FleetConfig,
+  GatewayClass,
+  GatewayClassStatus,
+} from '../apis/types.js';
+import { resolveParams, type FleetParams } from './params.js';
 import { GATEWAY_GROUP } from '../apis/types.js';
 import { GATEWAY_API_BUNDLE_VERSION } from '../apis/gateway-api.gen.js';
 import { SUPPORTED_FEATURES } from './features.js';
@@ -11,6 +17,8 @@ const BUNDLE_ANNOTATION = 'gateway.networking.k8s.io/bundle-version';
 
 export interface ClassDecision {
   accepted: boolean;
+  /** The class's FleetConfig, when it names one that resolves. */
+  params?: FleetParams;
   conditions: ConditionDecision[];
   supportedFeatures: GatewayClassStatus['supportedFeatures'];
 }
@@ -34,16 +42,6 @@ export function installedBundleVersions(crds: readonly CustomResourceDefinition[
 /** What a Gateway API CRD without the bundle-version annotation counts as: never supported. */
 const UNKNOWN_VERSION = 'unknown';
 
-/** `group/kind namespace/name` of a reference, with the core group spelled out. */
-export function describeRef(r: {
-  group?: string;
-  kind: string;
-  name: string;
-  namespace?: string;
-}): string {
-  return `${r.group ? r.group : 'core'}/${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name}`;
-}
-
 export function isOurs(gc: GatewayClass | undefined): gc is GatewayClass {
   return gc?.spec?.controllerName === CONTROLLER_NAME;
 }
@@ -51,27 +49,24 @@ export function isOurs(gc: GatewayClass | undefined): gc is GatewayClass {
 export function decideGatewayClass(
   gc: GatewayClass,
   crds: readonly CustomResourceDefinition[],
+  fleetConfigs: ReadonlyMap<string, FleetConfig>,
 ): ClassDecision {
   const installed = installedBundleVersions(crds);
   const unsupported = installed.filter((v) => minor(v) !== minor(GATEWAY_API_BUNDLE_VERSION));
   const conditions: ConditionDecision[] = [];
   let accepted = true;
-  const params = gc.spec.parametersRef;
+  const ref = gc.spec.parametersRef;
+  const resolved = ref ? resolveParams(ref, undefined, fleetConfigs, 'parametersRef') : undefined;
   if (unsupported.length > 0) {
     accepted = false;
     const msg = `installed Gateway API CRDs are ${unsupported.join(', ')} (annotation ${BUNDLE_ANNOTATION}); gatefleet supports ${minor(GATEWAY_API_BUNDLE_VERSION)}.x`;
     conditions.push(cond(ConditionType.Accepted, 'False', Reason.UnsupportedVersion, msg));
     conditions.push(cond(ConditionType.SupportedVersion, 'False', Reason.UnsupportedVersion, msg));
   } else {
-    if (params) {
+    if (resolved && 'problem' in resolved) {
       accepted = false;
       conditions.push(
-        cond(
-          ConditionType.Accepted,
-          'False',
-          Reason.InvalidParameters,
-          `parametersRef ${describeRef(params)}: gatefleet reads no parameters of this kind`,
-        ),
+        cond(ConditionType.Accepted, 'False', Reason.InvalidParameters, resolved.problem),
       );
     } else {
       conditions.push(
@@ -90,6 +85,7 @@ export function decideGatewayClass(
   }
   return {
     accepted,
+    ...(resolved && 'params' in resolved ? { params: resolved.params } : {}),
     conditions,
     supportedFeatures: SUPPORTED_FEATURES.map((name) => ({ name })),
   };

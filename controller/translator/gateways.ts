@@ -1,7 +1,7 @@
 // Gateway decisions and status: whether the Gateway is accepted (its class,
 // parameters, addresses and listeners), whether it is programmed, and the
 // status of every listener with its attached route count.
-import type { Gateway, GatewayStatus, ListenerStatus } from '../apis/types.js';
+import type { FleetConfig, Gateway, GatewayStatus, ListenerStatus } from '../apis/types.js';
 import type { FleetAddress } from '../ir/types.js';
 import { mergeConditions, type StatusClock } from './conditions.js';
 import {
@@ -10,7 +10,7 @@ import {
   listenerConditions,
   type ListenerState,
 } from './listeners.js';
-import { describeRef } from './gatewayclasses.js';
+import { effectiveParams, resolveParams, type FleetParams } from './params.js';
 import { key } from './input.js';
 import { ConditionType, Reason, cond, type ConditionDecision } from './reasons.js';
 
@@ -22,7 +22,14 @@ export interface GatewayState {
   /** Accepted=False with this reason and message, when the Gateway is rejected as a whole. */
   rejected?: { reason: string; message: string };
   addresses: FleetAddress[];
+  /** Effective parameters (the Gateway's FleetConfig over its class's). */
+  params: FleetParams;
+  /** The fleet the Gateway runs on: its own, or a merged one. */
+  fleet: string;
 }
+
+/** Prefix of merged fleets' names, which no `<namespace>/<gateway>` name can take. */
+export const MERGED_FLEET_PREFIX = 'merged:';
 
 const GATEWAY_CONDITION_TYPES: ReadonlySet<string> = new Set([
   ConditionType.Accepted,
@@ -33,27 +40,34 @@ export function decideGateway(
   gateway: Gateway,
   listeners: ListenerState[],
   classProblem: string | undefined,
+  classParams: FleetParams | undefined,
+  fleetConfigs: ReadonlyMap<string, FleetConfig>,
 ): GatewayState {
   const ns = gateway.metadata.namespace ?? 'default';
+  const gwKey = key(ns, gateway.metadata.name);
   const state: GatewayState = {
-    key: key(ns, gateway.metadata.name),
+    key: gwKey,
     gateway,
     generation: gateway.metadata.generation ?? 1,
     listeners,
     addresses: [],
+    params: classParams ?? {},
+    fleet: gwKey,
   };
   if (classProblem) {
     state.rejected = { reason: Reason.Invalid, message: classProblem };
     return state;
   }
-  const params = gateway.spec.infrastructure?.parametersRef;
-  if (params) {
-    state.rejected = {
-      reason: Reason.InvalidParameters,
-      message: `infrastructure.parametersRef ${describeRef(params)}: gatefleet reads no parameters of this kind`,
-    };
-    return state;
+  const ref = gateway.spec.infrastructure?.parametersRef;
+  if (ref) {
+    const r = resolveParams(ref, ns, fleetConfigs, 'infrastructure.parametersRef');
+    if ('problem' in r) {
+      state.rejected = { reason: Reason.InvalidParameters, message: r.problem };
+      return state;
+    }
+    state.params = effectiveParams(classParams, r.params);
   }
+  if (state.params.mergeInto) state.fleet = `${MERGED_FLEET_PREFIX}${state.params.mergeInto}`;
   for (const a of gateway.spec.addresses ?? []) {
     const type = a.type ?? 'IPAddress';
     if (type !== 'IPAddress') {
@@ -65,13 +79,16 @@ export function decideGateway(
     }
     state.addresses.push({ type: 'IPAddress', value: a.value ?? '' });
   }
-  if (!listeners.some(isValidListener)) {
-    state.rejected = {
-      reason: Reason.ListenersNotValid,
-      message: `no valid listener: ${invalidListenerSummary(listeners)}`,
-    };
-  }
   return state;
+}
+
+/** After conflicts are known (across a merged fleet too): a Gateway with no valid listener is rejected. */
+export function checkListeners(state: GatewayState): void {
+  if (state.rejected || state.listeners.some(isValidListener)) return;
+  state.rejected = {
+    reason: Reason.ListenersNotValid,
+    message: `no valid listener: ${invalidListenerSummary(state.listeners)}`,
+  };
 }
 
 function isValidListener(l: ListenerState): boolean {

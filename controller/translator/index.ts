@@ -12,7 +12,14 @@ import type { Cluster, IR } from '../ir/types.js';
 import { mergeConditions, type StatusClock } from './conditions.js';
 import { buildFleet } from './fleets.js';
 import { decideGatewayClass, isOurs } from './gatewayclasses.js';
-import { decideGateway, gatewayStatus, isAccepted, type GatewayState } from './gateways.js';
+import {
+  checkListeners,
+  decideGateway,
+  gatewayStatus,
+  isAccepted,
+  type GatewayState,
+} from './gateways.js';
+import type { FleetParams } from './params.js';
 import { indexResources, key, type InputObject } from './input.js';
 import { buildListeners, detectConflicts, type ListenerState } from './listeners.js';
 import { ConditionType, Reason } from './reasons.js';
@@ -21,6 +28,7 @@ import { ReferenceGrants } from './refgrants.js';
 import type { ClusterSpec } from './routes/backends.js';
 import { attachToGateway, normalizeParentRef, type ParentOutcome } from './routes/parents.js';
 import { analyzeRoute, type RouteAnalysis } from './routes/rules.js';
+import { shardsOf } from './shards.js';
 import { routeAccepted, routeStatus, type ParentResult } from './routes/status.js';
 import type { AttachedEntry } from './virtualhosts.js';
 
@@ -73,10 +81,12 @@ export function translate(
 
   // GatewayClasses that name gatefleet's controller.
   const classProblems = new Map<string, string | undefined>();
+  const classParams = new Map<string, FleetParams | undefined>();
   for (const name of sortedKeys(rs.gatewayClasses)) {
     const gc = rs.gatewayClasses.get(name)!;
     if (!isOurs(gc)) continue;
-    const d = decideGatewayClass(gc, rs.crds);
+    const d = decideGatewayClass(gc, rs.crds, rs.fleetConfigs);
+    classParams.set(name, d.params);
     const accepted = d.conditions.find((c) => c.type === ConditionType.Accepted)!;
     classProblems.set(
       name,
@@ -99,15 +109,31 @@ export function translate(
     });
   }
 
-  // Gateways of those classes, with their listeners validated.
+  // Gateways of those classes, with their parameters and listeners validated.
+  // Listeners must be distinct across every Gateway sharing a fleet.
   const gateways = new Map<string, GatewayState>();
   for (const k of sortedKeys(rs.gateways)) {
     const gw = rs.gateways.get(k)!;
-    if (!classProblems.has(gw.spec.gatewayClassName)) continue;
+    const cls = gw.spec.gatewayClassName;
+    if (!classProblems.has(cls)) continue;
     const listeners = buildListeners(gw, rs.secrets, grants);
-    detectConflicts(listeners);
-    gateways.set(k, decideGateway(gw, listeners, classProblems.get(gw.spec.gatewayClassName)));
+    gateways.set(
+      k,
+      decideGateway(gw, listeners, classProblems.get(cls), classParams.get(cls), rs.fleetConfigs),
+    );
   }
+  const fleetMembers = new Map<string, GatewayState[]>();
+  for (const g of gateways.values()) {
+    if (g.rejected) {
+      detectConflicts(g.listeners);
+      continue;
+    }
+    const members = fleetMembers.get(g.fleet);
+    if (members) members.push(g);
+    else fleetMembers.set(g.fleet, [g]);
+  }
+  for (const members of fleetMembers.values()) detectConflicts(members.flatMap((g) => g.listeners));
+  for (const g of gateways.values()) checkListeners(g);
 
   // HTTPRoutes: analysed once, attached per parentRef.
   const clusterSpecs = new Map<string, ClusterSpec>();
@@ -144,7 +170,16 @@ export function translate(
           ),
         };
       }
-      results.push({ ref, outcome });
+      const result: ParentResult = { ref, outcome };
+      const shardSpecs = g.params.shards ?? [];
+      if (shardSpecs.length > 0) {
+        result.shards = {
+          fleet: g.fleet,
+          all: shardSpecs.map((s) => s.name),
+          on: shardsOf(shardSpecs, analysis, rs.namespaces),
+        };
+      }
+      results.push(result);
       if (!outcome.accepted || !routeAccepted(analysis, outcome)) continue;
       for (const { listener, hosts } of outcome.attachments) {
         let seen = counted.get(listener);
@@ -191,13 +226,17 @@ export function translate(
       name: g.gateway.metadata.name,
       status: gatewayStatus(g, clock),
     });
-    if (!isAccepted(g)) continue;
+  }
+  for (const [name, members] of [...fleetMembers].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const accepted = members.filter(isAccepted);
+    if (accepted.length === 0) continue;
     ir.fleets.push(
-      buildFleet(g, {
+      buildFleet(name, accepted, {
         entriesOf: (l) => entries.get(l) ?? [],
         clusterSpecs,
         services: rs.services,
         endpointSlices: rs.endpointSlices,
+        namespaces: rs.namespaces,
         clusterCache,
       }),
     );

@@ -3,6 +3,7 @@
 // object never hides the good ones.
 import type {
   CustomResourceDefinition,
+  FleetConfig,
   EndpointSlice,
   Gateway,
   GatewayClass,
@@ -39,6 +40,7 @@ export interface ResourceSet {
   endpointSlices: Map<string, EndpointSlice[]>;
   secrets: Map<string, Secret>;
   crds: CustomResourceDefinition[];
+  fleetConfigs: Map<string, FleetConfig>;
 }
 
 type Kind =
@@ -50,7 +52,8 @@ type Kind =
   | 'Service'
   | 'EndpointSlice'
   | 'Secret'
-  | 'CustomResourceDefinition';
+  | 'CustomResourceDefinition'
+  | 'FleetConfig';
 
 const GATEWAY_API_VERSIONS = new Set([`${GATEWAY_GROUP}/v1`, `${GATEWAY_GROUP}/v1beta1`]);
 
@@ -68,6 +71,7 @@ const KINDS: Record<Kind, { versions: Set<string>; namespaced: boolean }> = {
     versions: new Set(['apiextensions.k8s.io/v1']),
     namespaced: false,
   },
+  FleetConfig: { versions: new Set(['gatefleet.io/v1alpha1']), namespaced: true },
 };
 
 /** The label EndpointSlices carry to name their Service. */
@@ -96,6 +100,7 @@ export function indexResources(inputs: readonly InputObject[]): {
     endpointSlices: new Map(),
     secrets: new Map(),
     crds: [],
+    fleetConfigs: new Map(),
   };
   const seen = new Set<string>();
   const grants = new Map<string, ReferenceGrant>();
@@ -193,6 +198,9 @@ export function indexResources(inputs: readonly InputObject[]): {
       case 'CustomResourceDefinition':
         rs.crds.push(norm as unknown as CustomResourceDefinition);
         break;
+      case 'FleetConfig':
+        rs.fleetConfigs.set(k, norm as unknown as FleetConfig);
+        break;
     }
   });
   rs.referenceGrants = [...grants.values()];
@@ -235,6 +243,11 @@ function shapeProblem(kind: Kind, obj: Record<string, unknown>): string | undefi
     case 'EndpointSlice':
       if (obj.endpoints !== undefined && !Array.isArray(obj.endpoints))
         return 'endpoints must be a list';
+      return undefined;
+    case 'FleetConfig':
+      if (spec !== undefined && !isRecord(spec)) return 'spec must be a mapping';
+      if (isRecord(spec) && spec.shards !== undefined && !Array.isArray(spec.shards))
+        return 'spec.shards must be a list';
       return undefined;
     default:
       return undefined;

@@ -12,6 +12,8 @@ export const ConditionType = {
   OverlappingTLSConfig: 'OverlappingTLSConfig',
   SupportedVersion: 'SupportedVersion',
   PartiallyInvalid: 'PartiallyInvalid',
+  /** gatefleet's route parent condition: on which shards of a sharded fleet the route is loaded. */
+  Sharded: 'gatefleet.io/Sharded',
 } as const;
 
 export const Reason = {
@@ -50,6 +52,10 @@ export const Reason = {
    * count in attachedRoutes) until the Gateway is.
    */
   GatewayNotAccepted: 'GatewayNotAccepted',
+  /** gatefleet.io/Sharded=True: the route is loaded on at least one shard. */
+  Sharded: 'Sharded',
+  /** gatefleet.io/Sharded=False: no shard of the fleet selects the route. */
+  NoShardSelected: 'NoShardSelected',
   InvalidKind: 'InvalidKind',
 } as const;
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Generates controller/apis/gateway-api.gen.ts from the upstream Gateway API CRDs.
+// Generates controller/apis/gateway-api.gen.ts from the upstream Gateway API CRDs
+// and gatefleet's own (FleetConfig).
 //
 // Each CRD's v1 `openAPIV3Schema` becomes one schema of a synthetic OpenAPI 3
 // document, which openapi-typescript turns into TypeScript. The experimental
@@ -27,6 +28,7 @@ export const sources = [
     file: 'gateway-api/experimental/gateway.networking.k8s.io_referencegrants.yaml',
     version: 'v1',
   },
+  { file: 'gatefleet/gatefleet.io_fleetconfigs.yaml', version: 'v1alpha1' },
 ];
 
 /** Reads a CRD file and returns `{kind, schema}` for one served version. */
@@ -43,7 +45,7 @@ export async function generate() {
   for (const { file, version } of sources) {
     const { kind, schema, crd } = crdSchema(file, version);
     schemas[kind] = schema;
-    bundle = crd.metadata.annotations['gateway.networking.k8s.io/bundle-version'];
+    bundle = crd.metadata.annotations?.['gateway.networking.k8s.io/bundle-version'] ?? bundle;
   }
   const doc = {
     openapi: '3.0.3',

@@ -31,7 +31,7 @@ describe('generated Gateway API types', () => {
   });
 
   it('come from a channel that contains every standard-channel field', () => {
-    for (const { file, version } of sources) {
+    for (const { file, version } of sources.filter((s) => s.file.startsWith('gateway-api/'))) {
       const exp = new Set(paths(crdSchema(file, version).schema as Schema));
       const std = paths(
         crdSchema(file.replace('/experimental/', '/standard/'), version).schema as Schema,

@@ -17,11 +17,14 @@ const OWNED: ReadonlySet<string> = new Set([
   ConditionType.Accepted,
   ConditionType.ResolvedRefs,
   ConditionType.PartiallyInvalid,
+  ConditionType.Sharded,
 ]);
 
 export interface ParentResult {
   ref: NormalizedParentRef;
   outcome: ParentOutcome;
+  /** For a parent on a sharded fleet: the fleet, its shards and those the route is on. */
+  shards?: { fleet: string; all: string[]; on: string[] };
 }
 
 function sameRef(a: RouteParentStatus['parentRef'], b: NormalizedParentRef): boolean {
@@ -43,6 +46,7 @@ export function routeAccepted(analysis: RouteAnalysis, outcome: ParentOutcome): 
 export function parentConditions(
   analysis: RouteAnalysis,
   outcome: ParentOutcome,
+  shards?: ParentResult['shards'],
 ): ConditionDecision[] {
   const out: ConditionDecision[] = [];
   const dropped = analysis.dropped.map((d) => `Dropped Rule ${d.index}: ${d.problem.message}`);
@@ -87,7 +91,7 @@ export function routeStatus(
 ): HTTPRouteStatus {
   const previous = route.status?.parents ?? [];
   const parents: RouteParentStatus[] = previous.filter((p) => p.controllerName !== CONTROLLER_NAME);
-  for (const { ref, outcome } of results) {
+  for (const { ref, outcome, shards } of results) {
     const prev = previous.find(
       (p) => p.controllerName === CONTROLLER_NAME && sameRef(p.parentRef, ref),
     );
@@ -104,7 +108,7 @@ export function routeStatus(
       controllerName: CONTROLLER_NAME,
       conditions: mergeConditions(
         prev?.conditions,
-        parentConditions(analysis, outcome),
+        parentConditions(analysis, outcome, shards),
         OWNED,
         analysis.generation,
         clock,
