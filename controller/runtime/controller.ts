@@ -1,0 +1,191 @@
+// The controller loop shared by standalone and Kubernetes mode: inputs in
+// (from any provider), one translation per burst of changes (coalesced),
+// snapshots published to the xDS cache, and statuses out — with Gateway
+// Programmed taken from what the fleets actually applied. The previous
+// statuses are fed back into the next translation, so condition transition
+// times survive re-translation wherever the inputs come from.
+import { EventEmitter } from 'node:events';
+import type { GatewayStatus } from '../apis/types.js';
+import type { IR } from '../ir/types.js';
+import { overlayFleetStatus, type FleetObservation } from '../status/fleet-status.js';
+import { rfc3339Now, translate, type StatusUpdate } from '../translator/index.js';
+import type { InputObject } from '../translator/input.js';
+import type { SnapshotCache } from '../../xds/cache.js';
+import { publishIR, type PublishResult } from '../../xds/publish.js';
+import type { NodeRegistry } from '../../xds/server/nodes.js';
+import type { Diagnostic } from '../errors.js';
+
+export interface ControllerOptions {
+  cache: SnapshotCache;
+  nodes: NodeRegistry;
+  /** Quiet period before translating a burst of changes. */
+  debounceMs?: number;
+  /** Upper bound on how long a steady stream of changes can delay a translation. */
+  maxDelayMs?: number;
+  log?: (level: 'info' | 'warn' | 'debug', msg: string, fields?: Record<string, unknown>) => void;
+  now?: () => string;
+}
+
+export interface TranslationReport {
+  publish: PublishResult;
+  diagnostics: Diagnostic[];
+  durationMs: number;
+}
+
+function statusKey(s: { kind: string; name: string; namespace?: string }): string {
+  return `${s.kind}/${s.namespace ?? ''}/${s.name}`;
+}
+
+function objectKey(o: unknown): string | undefined {
+  const r = o as { kind?: string; metadata?: { name?: string; namespace?: string } };
+  if (!r?.kind || !r.metadata?.name) return undefined;
+  const namespaced = r.kind !== 'GatewayClass';
+  return `${r.kind}/${namespaced ? (r.metadata.namespace ?? 'default') : ''}/${r.metadata.name}`;
+}
+
+export class Controller {
+  private readonly events = new EventEmitter();
+  private inputs: readonly InputObject[] = [];
+  private timer?: NodeJS.Timeout;
+  private firstPending?: number;
+  private translatedStatuses: StatusUpdate[] = [];
+  private current: StatusUpdate[] = [];
+  private lastIR: IR = { fleets: [] };
+  private lastDiagnostics: Diagnostic[] = [];
+  private readonly statusByKey = new Map<string, StatusUpdate>();
+  private running?: Promise<void>;
+  private translations = 0;
+
+  constructor(private readonly opts: ControllerOptions) {
+    opts.nodes.onChange(() => this.refreshStatuses());
+  }
+
+  /** Replaces the inputs; translation follows after the debounce. */
+  setInputs(inputs: readonly InputObject[]): void {
+    this.inputs = inputs;
+    this.schedule();
+  }
+
+  /** Translates now (and waits for it). */
+  async flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.firstPending = undefined;
+    await (this.running = this.translateNow());
+  }
+
+  ir(): IR {
+    return this.lastIR;
+  }
+
+  statuses(): StatusUpdate[] {
+    return this.current;
+  }
+
+  diagnostics(): Diagnostic[] {
+    return this.lastDiagnostics;
+  }
+
+  translationCount(): number {
+    return this.translations;
+  }
+
+  onStatuses(listener: (s: StatusUpdate[]) => void): void {
+    this.events.on('statuses', listener);
+  }
+
+  onTranslated(listener: (r: TranslationReport) => void): void {
+    this.events.on('translated', listener);
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+
+  private schedule(): void {
+    const debounce = this.opts.debounceMs ?? 50;
+    const maxDelay = this.opts.maxDelayMs ?? 500;
+    const now = Date.now();
+    this.firstPending ??= now;
+    clearTimeout(this.timer);
+    const wait = Math.max(0, Math.min(debounce, this.firstPending + maxDelay - now));
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.firstPending = undefined;
+      const prior = this.running ?? Promise.resolve();
+      this.running = prior.then(() => this.translateNow());
+    }, wait);
+  }
+
+  private async translateNow(): Promise<void> {
+    const t0 = performance.now();
+    // Feed the previous statuses back: transition times and foreign conditions survive.
+    const inputs = this.inputs.map((i) => {
+      const k = objectKey(i.object);
+      const prev = k ? this.statusByKey.get(k) : undefined;
+      return prev && (i.object as { status?: unknown }).status === undefined
+        ? { ...i, object: { ...(i.object as object), status: prev.status } }
+        : i;
+    });
+    const now = this.opts.now?.() ?? rfc3339Now();
+    const result = translate(inputs, { now });
+    const publish = publishIR(result.ir, this.opts.cache);
+    for (const r of publish.rejected) {
+      this.opts.log?.('warn', 'node group kept at its previous snapshot', {
+        nodeGroup: r.nodeGroup,
+        problems: r.problems,
+      });
+    }
+    this.translations++;
+    this.lastIR = result.ir;
+    this.lastDiagnostics = result.diagnostics;
+    this.translatedStatuses = result.statuses;
+    this.refreshStatuses(now);
+    this.events.emit('translated', {
+      publish,
+      diagnostics: result.diagnostics,
+      durationMs: performance.now() - t0,
+    });
+  }
+
+  private observation(): FleetObservation {
+    const versions = new Map<string, string>();
+    for (const g of this.opts.cache.nodeGroups()) versions.set(g, this.opts.cache.get(g)!.version);
+    return {
+      versions,
+      nodes: this.opts.nodes.list().map((n) => {
+        let lastNack: { version: string; message: string; at: string } | undefined;
+        for (const t of Object.values(n.types)) {
+          if (t.lastNack && (!lastNack || t.lastNack.at > lastNack.at)) lastNack = t.lastNack;
+        }
+        return {
+          id: n.id,
+          nodeGroup: n.nodeGroup,
+          ...(n.appliedVersion ? { appliedVersion: n.appliedVersion } : {}),
+          ...(lastNack ? { lastNack } : {}),
+        };
+      }),
+    };
+  }
+
+  /** Recomputes the fleet part of statuses (after a translation or any ACK/NACK) and emits on change. */
+  private refreshStatuses(now = this.opts.now?.() ?? rfc3339Now()): void {
+    const prev = new Map(this.statusByKey);
+    const next = overlayFleetStatus(
+      this.translatedStatuses,
+      this.lastIR,
+      this.observation(),
+      (ns, name) => prev.get(`Gateway/${ns}/${name}`)?.status as GatewayStatus | undefined,
+      (ns, name) => {
+        const i = this.inputs.find((x) => objectKey(x.object) === `Gateway/${ns}/${name}`);
+        return (i?.object as { metadata?: { generation?: number } })?.metadata?.generation ?? 1;
+      },
+      { now },
+    );
+    const changed = JSON.stringify(next) !== JSON.stringify(this.current);
+    this.current = next;
+    this.statusByKey.clear();
+    for (const s of next) this.statusByKey.set(statusKey(s), s);
+    if (changed) this.events.emit('statuses', next);
+  }
+}
