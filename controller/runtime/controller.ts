@@ -24,6 +24,8 @@ export interface ControllerOptions {
   maxDelayMs?: number;
   log?: (level: 'info' | 'warn' | 'debug', msg: string, fields?: Record<string, unknown>) => void;
   now?: () => string;
+  /** Addresses to publish in a Gateway's status (from whoever runs its fleet). */
+  addressesOf?: (fleet: string) => string[];
 }
 
 export interface TranslationReport {
@@ -182,6 +184,21 @@ export class Controller {
       },
       { now },
     );
+    if (this.opts.addressesOf) {
+      const fleetOf = new Map<string, string>();
+      for (const f of this.lastIR.fleets)
+        for (const g of f.gateways) fleetOf.set(`${g.namespace}/${g.name}`, f.name);
+      for (const s of next) {
+        if (s.kind !== 'Gateway') continue;
+        const fleet = fleetOf.get(`${s.namespace}/${s.name}`);
+        const addrs = fleet ? this.opts.addressesOf(fleet) : [];
+        if (addrs.length > 0)
+          s.status = {
+            ...s.status,
+            addresses: addrs.map((value) => ({ type: 'IPAddress', value })),
+          };
+      }
+    }
     const changed = JSON.stringify(next) !== JSON.stringify(this.current);
     this.current = next;
     this.statusByKey.clear();
