@@ -80,6 +80,23 @@ export function parentConditions(
       cond(ConditionType.PartiallyInvalid, 'True', Reason.UnsupportedValue, dropped.join('; ')),
     );
   }
+  if (shards && routeAccepted(analysis, outcome)) {
+    out.push(
+      shards.on.length > 0
+        ? cond(
+            ConditionType.Sharded,
+            'True',
+            Reason.Sharded,
+            `loaded on shards ${shards.on.join(', ')} of fleet ${shards.fleet}`,
+          )
+        : cond(
+            ConditionType.Sharded,
+            'False',
+            Reason.NoShardSelected,
+            `no shard of fleet ${shards.fleet} (${shards.all.join(', ')}) selects this route: it serves no traffic there`,
+          ),
+    );
+  }
   return out;
 }
 
