@@ -33,7 +33,7 @@ function groupLabel(group: string, shard: string | undefined): string {
 
 /** The Programmed condition a fleet earns, or undefined when the translator's stands (nothing observed). */
 export function fleetProgrammed(
-  fleetGroups: readonly { name: string; shard?: string }[],
+  fleetGroups: readonly { name: string; shard?: string; replicas?: number }[],
   obs: FleetObservation,
 ): ConditionDecision {
   const waiting: string[] = [];
@@ -52,7 +52,8 @@ export function fleetProgrammed(
       );
     }
     if (nodes.length === 0) {
-      waiting.push(`${label}: no instance connected`);
+      // A shard scaled to zero runs nothing and waits for nothing.
+      if (g.replicas !== 0) waiting.push(`${label}: no instance connected`);
       continue;
     }
     const applied = nodes.filter(
@@ -94,7 +95,7 @@ export function overlayFleetStatus(
   generation: (namespace: string, name: string) => number,
   clock: StatusClock,
 ): StatusUpdate[] {
-  const fleetOf = new Map<string, { name: string; shard?: string }[]>();
+  const fleetOf = new Map<string, { name: string; shard?: string; replicas?: number }[]>();
   for (const f of ir.fleets) {
     for (const gw of f.gateways) fleetOf.set(`${gw.namespace}/${gw.name}`, f.nodeGroups);
   }

@@ -57,7 +57,8 @@ export function buildFleet(
   for (const g of sorted) for (const a of g.addresses) addresses.set(a.value, a);
   const p = lead.params;
   const deployment: FleetDeployment = {
-    replicas: p.replicas ?? 1,
+    // Never fewer instances than autoscaling's lower bound.
+    replicas: Math.max(p.replicas ?? 1, p.minReplicas ?? 0),
     serviceType: p.serviceType ?? 'LoadBalancer',
     dataPlane: p.dataPlane ?? 'gatefleet',
     ...(p.minReplicas === undefined ? {} : { minReplicas: p.minReplicas }),

@@ -67,6 +67,14 @@ export function decideGateway(
     }
     state.params = effectiveParams(classParams, r.params);
   }
+  const { minReplicas, maxReplicas } = state.params;
+  if (maxReplicas !== undefined && (minReplicas === undefined || minReplicas > maxReplicas)) {
+    state.rejected = {
+      reason: Reason.InvalidParameters,
+      message: `combined FleetConfig parameters: minReplicas ${minReplicas ?? '(unset)'} and maxReplicas ${maxReplicas} do not form a range`,
+    };
+    return state;
+  }
   if (state.params.mergeInto) state.fleet = `${MERGED_FLEET_PREFIX}${state.params.mergeInto}`;
   for (const a of gateway.spec.addresses ?? []) {
     const type = a.type ?? 'IPAddress';

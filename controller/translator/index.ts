@@ -134,6 +134,11 @@ export function translate(
   }
   for (const members of fleetMembers.values()) detectConflicts(members.flatMap((g) => g.listeners));
   for (const g of gateways.values()) checkListeners(g);
+  const fleetLead = new Map<string, GatewayState>();
+  for (const [fleet, members] of fleetMembers) {
+    const lead = members.filter(isAccepted).sort((a, b) => (a.key < b.key ? -1 : 1))[0];
+    if (lead) fleetLead.set(fleet, lead);
+  }
 
   // HTTPRoutes: analysed once, attached per parentRef.
   const clusterSpecs = new Map<string, ClusterSpec>();
@@ -171,7 +176,8 @@ export function translate(
         };
       }
       const result: ParentResult = { ref, outcome };
-      const shardSpecs = g.params.shards ?? [];
+      // A merged fleet's shards are its lead Gateway's (see buildFleet).
+      const shardSpecs = fleetLead.get(g.fleet)?.params.shards ?? g.params.shards ?? [];
       if (shardSpecs.length > 0) {
         result.shards = {
           fleet: g.fleet,
