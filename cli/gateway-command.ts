@@ -1,128 +1,105 @@
 // `gatefleet gateway`: runs the gatefleet gateway, configured only by the
-// controller over xDS. Flags, or the GATEFLEET_* environment variables.
+// controller over xDS. One process, or with --workers a node:cluster primary
+// supervising one gateway per worker. SIGTERM (or SIGINT) drains: stop
+// accepting, finish requests in flight, exit 0.
 import cluster from 'node:cluster';
-import { readFileSync } from 'node:fs';
-import { availableParallelism, hostname } from 'node:os';
-import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
-import { ErrorCode, GatefleetError } from '../controller/errors.js';
+import { pino } from 'pino';
 import { Gateway } from '../gateway/gateway.js';
+import { serveWorker, superviseWorkers, WORKER_INDEX_ENV } from '../gateway/cluster.js';
+import { parseGatewayOptions, type GatewayCliOptions } from './gateway-options.js';
 
-export const GATEWAY_USAGE = `Usage: gatefleet gateway --xds <host:port> --fleet <namespace/gateway> [options]
+export { GATEWAY_USAGE } from './gateway-options.js';
 
-Runs a gatefleet gateway. It keeps no configuration of its own: listeners,
-routes, clusters, endpoints and certificates all come from the controller over
-xDS, and it keeps serving its last configuration while the controller is away.
-
-  --xds <host:port>       controller xDS address            (GATEFLEET_XDS)
-  --fleet <name>          fleet (node group) to serve        (GATEFLEET_FLEET)
-  --shard <name>          shard of the fleet                 (GATEFLEET_SHARD)
-  --node-id <id>          this gateway's node id             (GATEFLEET_NODE_ID; default: host name and pid)
-  --sotw                  use state-of-the-world xDS instead of incremental
-  --admin <addr:port>     admin listener (/ready, /healthz, /config_dump, /stats)
-                          (GATEFLEET_ADMIN; default 127.0.0.1:15000; port 0 picks one)
-  --xds-ca <file>         CA to verify the controller with (TLS)       (GATEFLEET_XDS_CA)
-  --xds-cert <file>       client certificate for mTLS                   (GATEFLEET_XDS_CERT)
-  --xds-key <file>        client key for mTLS                           (GATEFLEET_XDS_KEY)
-  --workers <n>           worker processes (default 1; "auto" = one per core)
-  --drain-seconds <n>     on SIGTERM, wait this long for requests in flight (default 20)
-`;
-
-function splitHostPort(v: string, what: string): { host: string; port: number } {
-  const i = v.lastIndexOf(':');
-  const port = Number(v.slice(i + 1));
-  if (i <= 0 || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new GatefleetError(ErrorCode.Usage, `${what}: "${v}" is not host:port`);
-  }
-  return { host: v.slice(0, i).replace(/^\[|\]$/g, ''), port };
-}
-
+/** Throws GatefleetError (GF_USAGE) for bad options; everything after that is logged. */
 export async function runGateway(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      xds: { type: 'string' },
-      fleet: { type: 'string' },
-      shard: { type: 'string' },
-      'node-id': { type: 'string' },
-      sotw: { type: 'boolean', default: false },
-      admin: { type: 'string' },
-      'xds-ca': { type: 'string' },
-      'xds-cert': { type: 'string' },
-      'xds-key': { type: 'string' },
-      workers: { type: 'string' },
-      'drain-seconds': { type: 'string' },
-    },
-    strict: true,
-  });
-  const env = process.env;
-  const xds = values.xds ?? env.GATEFLEET_XDS;
-  const fleet = values.fleet ?? env.GATEFLEET_FLEET;
-  if (!xds) throw new GatefleetError(ErrorCode.Usage, `--xds is required\n\n${GATEWAY_USAGE}`);
-  if (!fleet) throw new GatefleetError(ErrorCode.Usage, `--fleet is required\n\n${GATEWAY_USAGE}`);
-  splitHostPort(xds, '--xds');
-  const shard = values.shard ?? env.GATEFLEET_SHARD;
-  const nodeGroup = shard ? `${fleet}/${shard}` : fleet;
-  const admin = splitHostPort(values.admin ?? env.GATEFLEET_ADMIN ?? '127.0.0.1:15000', '--admin');
-  const workersArg = values.workers ?? env.GATEFLEET_WORKERS ?? '1';
-  const workers = workersArg === 'auto' ? availableParallelism() : Number(workersArg);
-  if (!Number.isInteger(workers) || workers < 1)
-    throw new GatefleetError(
-      ErrorCode.Usage,
-      `--workers: "${workersArg}" is not a positive number or auto`,
-    );
-  const drainMs = Number(values['drain-seconds'] ?? env.GATEFLEET_DRAIN_SECONDS ?? '20') * 1000;
-
-  if (workers > 1 && cluster.isPrimary) {
-    // Each worker is a full gateway with its own xDS stream; the primary only
-    // supervises and passes SIGTERM on. Listening sockets are shared by node:cluster.
-    for (let i = 0; i < workers; i++) cluster.fork({ GATEFLEET_WORKER_INDEX: String(i) });
-    const stop = () => {
-      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
-    };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
-    cluster.on('exit', () => {
-      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
-    });
+  const o = parseGatewayOptions(argv, process.env);
+  const log = pino({ name: 'gatefleet-gateway' });
+  if (o.workers > 1 && cluster.isPrimary) {
+    // Workers re-read the same flags; they inherit the node id chosen here.
+    process.env.GATEFLEET_NODE_ID = o.nodeId;
+    await superviseWorkers({
+      workers: o.workers,
+      adminAddress: o.admin.host,
+      adminPort: o.admin.port,
+      drainMs: o.drainMs,
+      log,
+    }).catch((e: unknown) => fatal(log, e));
     return;
   }
+  const workerIndex = cluster.isWorker ? process.env[WORKER_INDEX_ENV] : undefined;
+  await runOne(o, workerIndex, log);
+}
 
-  const workerIndex = env.GATEFLEET_WORKER_INDEX;
-  const baseId = values['node-id'] ?? env.GATEFLEET_NODE_ID ?? `${hostname()}-${process.pid}`;
-  const nodeId = workerIndex === undefined ? baseId : `${baseId}/worker-${workerIndex}`;
-  const ca = values['xds-ca'] ?? env.GATEFLEET_XDS_CA;
-  const cert = values['xds-cert'] ?? env.GATEFLEET_XDS_CERT;
-  const key = values['xds-key'] ?? env.GATEFLEET_XDS_KEY;
-  const credentials = ca
-    ? grpc.credentials.createSsl(
-        readFileSync(ca),
-        key ? readFileSync(key) : null,
-        cert ? readFileSync(cert) : null,
-      )
-    : undefined;
+async function runOne(
+  o: GatewayCliOptions,
+  workerIndex: string | undefined,
+  log: pino.Logger,
+): Promise<void> {
+  const nodeId = workerIndex === undefined ? o.nodeId : `${o.nodeId}/worker-${workerIndex}`;
+  let notify = () => {};
   const gw = new Gateway({
-    xdsAddress: xds,
+    xdsAddress: o.xds,
     nodeId,
-    nodeGroup,
-    mode: values.sotw ? 'sotw' : 'delta',
-    ...(credentials ? { xdsCredentials: credentials } : {}),
-    adminAddress: admin.host,
-    // Workers share the admin port through node:cluster; any worker answers.
-    adminPort: admin.port,
+    nodeGroup: o.nodeGroup,
+    mode: o.mode,
+    ...(o.tls ? xdsTls(o.tls) : {}),
+    ...(o.bindAddress ? { bindAddress: o.bindAddress } : {}),
+    // A worker has no admin listener: the primary serves it for all.
+    ...(workerIndex === undefined ? { adminAddress: o.admin.host, adminPort: o.admin.port } : {}),
+    logger: workerIndex === undefined ? log : log.child({ worker: Number(workerIndex) }),
+    onStateChange: () => notify(),
   });
-  await gw.start();
-  gw.log.info({ nodeId, nodeGroup, xds, adminPort: gw.adminPort() }, 'gateway started');
   let stopping = false;
-  const stop = (signal: string) => {
+  const stop = (why: string) => {
     if (stopping) return;
     stopping = true;
-    gw.log.info({ signal }, 'draining');
-    gw.drain(drainMs).then(
-      () => process.exit(0),
-      () => process.exit(1),
+    gw.log.info({ why }, 'draining');
+    gw.drain(o.drainMs).then(
+      () => {
+        gw.log.info('drained');
+        process.exit(0);
+      },
+      (e: unknown) => fatal(gw.log, e),
     );
   };
+  // Before start-up, so a SIGTERM during it drains rather than kills.
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  if (workerIndex !== undefined) notify = serveWorker(gw, stop);
+  await gw.start().catch((e: unknown) => fatal(gw.log, e));
+  gw.log.info(
+    {
+      nodeId,
+      nodeGroup: o.nodeGroup,
+      xds: o.xds,
+      mode: o.mode,
+      tls: o.tls !== undefined,
+      adminPort: gw.adminPort(),
+    },
+    workerIndex === undefined ? 'gateway started' : 'worker started',
+  );
+}
+
+function xdsTls(t: NonNullable<GatewayCliOptions['tls']>): {
+  xdsCredentials: grpc.ChannelCredentials;
+  xdsChannelOptions?: grpc.ChannelOptions;
+} {
+  return {
+    xdsCredentials: grpc.credentials.createSsl(t.ca ?? null, t.key ?? null, t.cert ?? null),
+    ...(t.serverName
+      ? {
+          xdsChannelOptions: {
+            'grpc.ssl_target_name_override': t.serverName,
+            'grpc.default_authority': t.serverName,
+          },
+        }
+      : {}),
+  };
+}
+
+/** A failure after the options were accepted (e.g. the admin port is taken): log, exit 1. */
+function fatal(log: pino.Logger, e: unknown): never {
+  log.fatal({ error: (e as Error).message ?? String(e) }, 'gateway failed');
+  process.exit(1);
 }

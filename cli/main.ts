@@ -1,12 +1,8 @@
 #!/usr/bin/env node
-// The gatefleet command line.
+// The gatefleet command line. Each command's module is loaded only when that
+// command runs, so `gatefleet gateway` starts without loading the translator.
 import { readFileSync } from 'node:fs';
 import { GatefleetError } from '../controller/errors.js';
-import { ECHO_USAGE, parseEchoArgs, startEcho } from './echo-command.js';
-import { GATEWAY_USAGE, runGateway } from './gateway-command.js';
-import { parseRunArgs, RUN_USAGE, runStandalone } from './run-command.js';
-import { runStatus, STATUS_USAGE } from './status-command.js';
-import { runTranslate, TRANSLATE_USAGE } from './translate-command.js';
 
 const USAGE = `Usage: gatefleet <command> [options]
 
@@ -20,7 +16,88 @@ Commands:
 Run \`gatefleet <command> --help\` for a command's options.
 `;
 
-function fail(command: string | undefined, e: unknown): number {
+interface Command {
+  usage: string;
+  /** Resolves with the exit code, or undefined for a command that keeps running. */
+  run(argv: string[]): Promise<number | undefined>;
+}
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  translate: async () => {
+    const m = await import('./translate-command.js');
+    return {
+      usage: m.TRANSLATE_USAGE,
+      run: async (argv) => {
+        process.stdout.write(m.runTranslate(argv, () => readFileSync(0, 'utf8')));
+        return 0;
+      },
+    };
+  },
+  gateway: async () => {
+    const m = await import('./gateway-command.js');
+    return {
+      usage: m.GATEWAY_USAGE,
+      run: async (argv) => {
+        await m.runGateway(argv);
+        return undefined;
+      },
+    };
+  },
+  run: async () => {
+    const m = await import('./run-command.js');
+    return {
+      usage: m.RUN_USAGE,
+      run: async (argv) => {
+        const r = await m.runStandalone(m.parseRunArgs(argv));
+        let stopping = false;
+        const stop = () => {
+          if (stopping) return;
+          stopping = true;
+          r.stop().then(
+            () => process.exit(0),
+            () => process.exit(1),
+          );
+        };
+        process.on('SIGTERM', stop);
+        process.on('SIGINT', stop);
+        return undefined;
+      },
+    };
+  },
+  status: async () => {
+    const m = await import('./status-command.js');
+    return {
+      usage: m.STATUS_USAGE,
+      run: async (argv) => {
+        try {
+          process.stdout.write(await m.runStatus(argv));
+          return 0;
+        } catch (e) {
+          if (e instanceof GatefleetError || e instanceof TypeError) throw e;
+          process.stderr.write(
+            `gatefleet status: cannot reach the controller's admin API: ${(e as Error).message}\n`,
+          );
+          return 1;
+        }
+      },
+    };
+  },
+  echo: async () => {
+    const m = await import('./echo-command.js');
+    return {
+      usage: m.ECHO_USAGE,
+      run: async (argv) => {
+        const o = m.parseEchoArgs(argv);
+        await m.startEcho(o);
+        process.stdout.write(`echo backend ${o.pod} listening on ${o.host}:${o.port}\n`);
+        return undefined;
+      },
+    };
+  },
+};
+
+/** Usage errors and known errors become a message and exit code 2; anything else is a bug. */
+function fail(command: string, e: unknown): number {
   if (e instanceof GatefleetError) {
     process.stderr.write(`gatefleet ${command}: ${e.code}: ${e.message}\n`);
     return 2;
@@ -29,100 +106,35 @@ function fail(command: string | undefined, e: unknown): number {
     process.stderr.write(`gatefleet ${command}: GF_USAGE: ${e.message}\n`);
     return 2;
   }
-  throw e;
+  process.stderr.write(
+    `gatefleet ${command}: internal error: ${(e as Error).stack ?? String(e)}\n`,
+  );
+  return 1;
 }
 
-function main(argv: string[]): number | undefined {
+async function main(argv: string[]): Promise<number | undefined> {
   const [command, ...rest] = argv;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  const load = COMMANDS[command];
+  if (!load) {
+    process.stderr.write(`gatefleet: unknown command "${command}"\n\n${USAGE}`);
+    return 2;
+  }
+  const cmd = await load();
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(cmd.usage);
+    return 0;
+  }
   try {
-    switch (command) {
-      case 'run': {
-        if (rest.includes('--help') || rest.includes('-h')) {
-          process.stdout.write(RUN_USAGE);
-          return 0;
-        }
-        const opts = parseRunArgs(rest);
-        runStandalone(opts).then(
-          (r) => {
-            let stopping = false;
-            const stop = () => {
-              if (stopping) return;
-              stopping = true;
-              r.stop().then(
-                () => process.exit(0),
-                () => process.exit(1),
-              );
-            };
-            process.on('SIGTERM', stop);
-            process.on('SIGINT', stop);
-          },
-          (e: unknown) => {
-            process.exitCode = fail(command, e);
-          },
-        );
-        return undefined;
-      }
-      case 'status':
-        if (rest.includes('--help') || rest.includes('-h')) {
-          process.stdout.write(STATUS_USAGE);
-          return 0;
-        }
-        runStatus(rest).then(
-          (out) => process.stdout.write(out),
-          (e: unknown) => {
-            process.stderr.write(
-              `gatefleet status: cannot reach the controller's admin API: ${(e as Error).message}\n`,
-            );
-            process.exitCode = 1;
-          },
-        );
-        return undefined;
-      case 'echo': {
-        if (rest.includes('--help') || rest.includes('-h')) {
-          process.stdout.write(ECHO_USAGE);
-          return 0;
-        }
-        const o = parseEchoArgs(rest);
-        startEcho(o).then(
-          () => process.stdout.write(`echo backend ${o.pod} listening on ${o.host}:${o.port}\n`),
-          (e: unknown) => {
-            process.stderr.write(`gatefleet echo: ${(e as Error).message}\n`);
-            process.exitCode = 1;
-          },
-        );
-        return undefined;
-      }
-      case 'gateway':
-        if (rest.includes('--help') || rest.includes('-h')) {
-          process.stdout.write(GATEWAY_USAGE);
-          return 0;
-        }
-        // Long-running: errors after start-up are the gateway's own to log.
-        runGateway(rest).catch((e: unknown) => {
-          process.exitCode = fail(command, e);
-        });
-        return undefined;
-      case 'translate':
-        if (rest.includes('--help') || rest.includes('-h')) {
-          process.stdout.write(TRANSLATE_USAGE);
-          return 0;
-        }
-        process.stdout.write(runTranslate(rest, () => readFileSync(0, 'utf8')));
-        return 0;
-      case undefined:
-      case '--help':
-      case '-h':
-      case 'help':
-        process.stdout.write(USAGE);
-        return command === undefined ? 2 : 0;
-      default:
-        process.stderr.write(`gatefleet: unknown command "${command}"\n\n${USAGE}`);
-        return 2;
-    }
+    return await cmd.run(rest);
   } catch (e) {
     return fail(command, e);
   }
 }
 
-const code = main(process.argv.slice(2));
-if (code !== undefined) process.exitCode = code;
+main(process.argv.slice(2)).then((code) => {
+  if (code !== undefined) process.exitCode = code;
+});

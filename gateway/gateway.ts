@@ -2,20 +2,22 @@
 // of its own. It receives everything from the controller, applies each update
 // as a transaction (ACK) or refuses it whole (NACK, previous configuration
 // kept), and serves with whatever it last applied while the controller is
-// away. Ready once the first complete configuration is applied.
+// away. Ready once the first complete configuration is applied; not ready
+// again while draining.
 import type { Server } from 'node:http';
-import type { ChannelCredentials } from '@grpc/grpc-js';
+import type { ChannelCredentials, ChannelOptions } from '@grpc/grpc-js';
 import { pino, type Logger } from 'pino';
 import { toProto3Json } from '../xds/proto/json.js';
-import { PUSH_ORDER, typeOfUrl, TypeUrl } from '../xds/proto/root.js';
+import { PUSH_ORDER, typeOfUrl } from '../xds/proto/root.js';
 import { startAdmin } from './admin/server.js';
 import { ConfigError } from './config/decode.js';
 import { ConfigStore, type ResourceUpdate } from './config/store.js';
+import { InFlight } from './in-flight.js';
 import { GatewayMetrics } from './metrics.js';
 import { handleRequest } from './runtime/handler.js';
 import { DEFAULT_LIMITS, ListenerSet, type ServerLimits } from './runtime/servers.js';
 import { Upstreams } from './runtime/upstream.js';
-import { AdsClient, type ApplyResult } from './xds/ads-client.js';
+import { AdsClient, type ApplyResult, type Backoff } from './xds/ads-client.js';
 
 export interface GatewayOptions {
   xdsAddress: string;
@@ -24,37 +26,53 @@ export interface GatewayOptions {
   nodeGroup: string;
   mode?: 'delta' | 'sotw';
   xdsCredentials?: ChannelCredentials;
+  xdsChannelOptions?: ChannelOptions;
+  xdsBackoff?: Backoff;
+  /** No admin listener when undefined (a worker: the primary serves it). */
   adminAddress?: string;
   adminPort?: number;
   limits?: Partial<ServerLimits>;
   logger?: Logger;
+  /** Called when readiness or draining changes. */
+  onStateChange?: () => void;
+  /** Replaces the all-interfaces address (0.0.0.0, ::) of every listener. */
+  bindAddress?: string;
 }
 
 export class Gateway {
   readonly store = new ConfigStore();
-  readonly metrics = new GatewayMetrics();
+  readonly metrics: GatewayMetrics;
   readonly upstreams = new Upstreams();
   readonly listeners: ListenerSet;
   readonly log: Logger;
   private readonly client: AdsClient;
+  private readonly inFlight = new InFlight();
   private admin?: Server;
   private ready = false;
   private draining = false;
-  private readonly received = new Set<string>();
+  private connected = false;
   private lastRejection?: { typeUrl: string; message: string; at: string };
 
   constructor(private readonly opts: GatewayOptions) {
     this.log = opts.logger ?? pino({ name: 'gatefleet-gateway' });
-    const ctx = { config: () => this.store.current, upstreams: this.upstreams };
+    this.metrics = new GatewayMetrics({
+      ready: () => this.ready,
+      draining: () => this.draining,
+      inFlight: () => this.inFlight.size,
+      listeners: () => this.store.current.listeners.size,
+    });
+    const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    const ctx = { config: () => this.store.current, upstreams: this.upstreams, limits };
     this.listeners = new ListenerSet(
       ctx.config,
       (name, req, res) => {
+        this.inFlight.track(req, res);
         res.once('finish', () =>
           this.metrics.requests.inc({ code_class: `${Math.floor(res.statusCode / 100)}xx` }),
         );
         handleRequest(ctx, name, req, res);
       },
-      { ...DEFAULT_LIMITS, ...opts.limits },
+      limits,
     );
     this.client = new AdsClient({
       address: opts.xdsAddress,
@@ -62,22 +80,33 @@ export class Gateway {
       nodeGroup: opts.nodeGroup,
       mode: opts.mode ?? 'delta',
       ...(opts.xdsCredentials ? { credentials: opts.xdsCredentials } : {}),
+      ...(opts.xdsChannelOptions ? { channelOptions: opts.xdsChannelOptions } : {}),
+      ...(opts.xdsBackoff ? { backoff: opts.xdsBackoff } : {}),
       apply: (t, u, r, replace) => this.apply(t, u, r, replace),
       heldVersions: (t) => this.store.versions(t),
       log: (level, msg, fields) => this.log[level](fields ?? {}, msg),
-      onConnected: (up) => this.metrics.connected.set(up ? 1 : 0),
+      onConnected: (up) => {
+        this.connected = up;
+        this.metrics.connected.set(up ? 1 : 0);
+      },
+      onRetry: () => this.metrics.reconnects.inc(),
     });
   }
 
+  /** Opens the admin listener (if any), then connects to the controller. */
   async start(): Promise<void> {
     if (this.opts.adminPort !== undefined) {
       this.admin = await startAdmin(this.opts.adminAddress ?? '127.0.0.1', this.opts.adminPort, {
         ready: () => this.ready,
         draining: () => this.draining,
         configDump: () => this.configDump(),
-        metrics: this.metrics,
+        stats: async () => ({
+          contentType: this.metrics.registry.contentType,
+          body: await this.metrics.registry.metrics(),
+        }),
       });
     }
+    if (this.draining) return; // SIGTERM during start-up
     this.client.start();
   }
 
@@ -86,9 +115,14 @@ export class Gateway {
   }
 
   isReady(): boolean {
-    return this.ready;
+    return this.ready && !this.draining;
   }
 
+  /**
+   * Applies one xDS response as a transaction. Listeners are opened before
+   * the configuration is swapped in, so a port that cannot be bound refuses
+   * the whole response and nothing changes.
+   */
   private async apply(
     typeUrl: string,
     upserts: ResourceUpdate[],
@@ -97,19 +131,29 @@ export class Gateway {
   ): Promise<ApplyResult> {
     try {
       const next = this.store.prepare(typeUrl, upserts, removals, replace);
+      const bind = this.opts.bindAddress;
+      if (bind) {
+        for (const [name, l] of next.listeners) {
+          if (l.addresses.some((a) => a === '0.0.0.0' || a === '::')) {
+            const addresses = [
+              ...new Set(l.addresses.map((a) => (a === '0.0.0.0' || a === '::' ? bind : a))),
+            ];
+            next.listeners.set(name, { ...l, addresses });
+          }
+        }
+      }
       await this.listeners.reconcile(next);
       next.commit();
-      this.received.add(typeUrl);
       this.metrics.updates.inc({ type_url: typeUrl, result: 'applied' });
-      this.metrics.listeners.set(next.listeners.size);
-      if (
-        !this.ready &&
-        next.complete &&
-        this.received.has(TypeUrl.Listener) &&
-        this.received.has(TypeUrl.Cluster)
-      ) {
+      // Complete = every listener has its route tables and certificates and
+      // every cluster its endpoints. The server pushes CDS → EDS → SDS → LDS
+      // → RDS, so a complete configuration with listeners has had its
+      // clusters first. (Incremental xDS sends nothing for an empty type, so
+      // "a CDS response arrived" cannot be required.)
+      if (!this.ready && next.complete && next.listeners.size > 0) {
         this.ready = true;
         this.log.info({ generation: next.generation }, 'first complete configuration applied');
+        this.opts.onStateChange?.();
       }
       return {};
     } catch (e) {
@@ -122,7 +166,7 @@ export class Gateway {
     }
   }
 
-  /** What is applied, with versions, as proto3 JSON. */
+  /** What is applied, with versions, as proto3 JSON; private keys redacted. */
   configDump(): unknown {
     const cfg = this.store.current;
     const resources: Record<string, unknown> = {};
@@ -137,29 +181,44 @@ export class Gateway {
     return {
       node: { id: this.opts.nodeId, nodeGroup: this.opts.nodeGroup },
       ready: this.ready,
+      draining: this.draining,
+      xdsConnected: this.connected,
       generation: cfg.generation,
+      complete: cfg.complete,
       warming: Object.fromEntries(cfg.warming),
       ...(this.lastRejection ? { lastRejection: this.lastRejection } : {}),
       resources,
     };
   }
 
-  /** SIGTERM: stop accepting, let requests in flight finish, stop. */
+  /**
+   * SIGTERM: not ready, stop accepting, let requests in flight finish (at
+   * most `graceMs`), stop. The admin listener stays up until the end so
+   * /ready answers 503 while draining.
+   */
   async drain(graceMs = 20_000): Promise<void> {
+    if (this.draining) return;
     this.draining = true;
+    this.opts.onStateChange?.();
     this.client.stop();
+    this.inFlight.drain();
     await this.listeners.drain(graceMs);
     await this.upstreams.close();
     await new Promise<void>((r) => (this.admin ? this.admin.close(() => r()) : r()));
   }
+
+  isDraining(): boolean {
+    return this.draining;
+  }
 }
 
+/** Replaces every private key in a proto3 JSON tree (Secrets carry them inline). */
 function redact(json: unknown): unknown {
-  const s = json as { tlsCertificate?: { privateKey?: unknown } };
-  if (s?.tlsCertificate?.privateKey)
-    return {
-      ...s,
-      tlsCertificate: { ...s.tlsCertificate, privateKey: { inlineString: '<redacted>' } },
-    };
-  return json;
+  if (Array.isArray(json)) return json.map(redact);
+  if (json === null || typeof json !== 'object') return json;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(json)) {
+    out[k] = k === 'privateKey' ? { inlineString: '<redacted>' } : redact(v);
+  }
+  return out;
 }

@@ -78,8 +78,9 @@ describe('state-of-the-world ADS', () => {
     });
     await c.responses.none(300);
     const nack = server.nodes.get('gw-a')!.types[TypeUrl.RouteConfiguration]!.lastNack!;
+    // The version refused is the snapshot's, as in delta mode.
     expect(nack).toMatchObject({
-      version: rds.version_info,
+      version: world.cache.get(NODE_GROUP)!.version,
       message: 'route infra/x: unsupported regex',
     });
     const metrics = await server.metrics.registry.getSingleMetricAsString(

@@ -26,6 +26,8 @@ interface DeltaTypeState {
   nacked: boolean;
   /** The snapshot whose resources the client has been sent completely. */
   syncedAt?: string;
+  /** Whether anything was sent for this type yet (an empty type is still answered once). */
+  answered: boolean;
 }
 
 export class DeltaStream extends AdsStream {
@@ -52,6 +54,7 @@ export class DeltaStream extends AdsStream {
         known: new Map(),
         pending: new Map(),
         nacked: false,
+        answered: false,
       };
       this.types.set(typeUrl, st);
     }
@@ -172,7 +175,17 @@ export class DeltaStream extends AdsStream {
     phase: 'upserts' | 'removals',
   ): void {
     const { upserts, removals } = this.diff(type, st, snap);
-    if (phase === 'upserts' ? upserts.length === 0 : removals.length === 0) return;
+    // A wildcard subscription to a type with nothing in it is answered once,
+    // empty, so the client knows the type is empty rather than not yet sent.
+    const emptyFirstAnswer =
+      phase === 'upserts' &&
+      !st.answered &&
+      st.sub.isWildcard() &&
+      st.known.size === 0 &&
+      snap.types.get(type)!.resources.size === 0;
+    if (phase === 'upserts' ? upserts.length === 0 && !emptyFirstAnswer : removals.length === 0)
+      return;
+    st.answered = true;
     const nonce = this.nextNonce();
     st.pending.set(nonce, snap.version);
     let bytes = 0;

@@ -62,7 +62,7 @@ export class SotwStream extends AdsStream {
       if (req.error_detail) {
         st.nackedNonce = nonce;
         const message = req.error_detail.message ?? '';
-        this.ctx.nodes.nacked(this.node!, typeUrl, st.sentVersion ?? '', message);
+        this.ctx.nodes.nacked(this.node!, typeUrl, st.sentSnapshot ?? '', message);
         this.ctx.metrics.nacks.inc({ type_url: typeUrl, node_group: this.nodeGroup! });
         this.ctx.log('warn', 'gateway rejected configuration', {
           node: this.node!.id,
