@@ -16,12 +16,14 @@ export function httpGet(
     headers?: Record<string, string>;
     body?: string;
     timeoutMs?: number;
+    /** IP to connect to (default 127.0.0.1). */
+    address?: string;
   } = {},
 ): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(
       {
-        host: '127.0.0.1',
+        host: opts.address ?? '127.0.0.1',
         port,
         path,
         method: opts.method ?? 'GET',

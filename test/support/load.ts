@@ -20,7 +20,7 @@ export function startLoad(
   port: number,
   path: string,
   host: string,
-  opts: { concurrency?: number; expect?: number } = {},
+  opts: { concurrency?: number; expect?: number; address?: string } = {},
 ): LoadLoop {
   const expect = opts.expect ?? 200;
   const result: LoadResult = { sent: 0, ok: 0, failures: [] };
@@ -28,7 +28,10 @@ export function startLoad(
   const client = async () => {
     while (running) {
       try {
-        const r = await httpGet(port, path, host, { timeoutMs: 10_000 });
+        const r = await httpGet(port, path, host, {
+          timeoutMs: 10_000,
+          ...(opts.address ? { address: opts.address } : {}),
+        });
         if (r.status === expect) result.ok++;
         else result.failures.push(`status ${r.status}: ${r.body.slice(0, 200)}`);
       } catch (e) {
