@@ -22,9 +22,7 @@ interface Running {
   adminPort: number;
 }
 
-async function fleetState(
-  adminPort: number,
-): Promise<{
+async function fleetState(adminPort: number): Promise<{
   nodeGroups: {
     name: string;
     version: string;
@@ -35,9 +33,7 @@ async function fleetState(
   return (await fetch(`http://127.0.0.1:${adminPort}/fleet`)).json() as never;
 }
 
-async function statuses(
-  adminPort: number,
-): Promise<{
+async function statuses(adminPort: number): Promise<{
   resources: {
     kind: string;
     namespace?: string;
@@ -87,7 +83,7 @@ function listener(hostname?: string): Obj {
 describe('topologies with real gateway processes', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gf-topologies-'));
   let running: Running;
-  let backends: Record<string, EchoBackend> = {};
+  const backends: Record<string, EchoBackend> = {};
   let addresses: Map<string, string>;
 
   const write = (objs: Obj[]) =>
