@@ -13,6 +13,17 @@ import { LocalFleet } from '../controller/runtime/local-fleet.js';
 import { SnapshotCache } from '../xds/cache.js';
 import { XdsServer } from '../xds/server/ads-server.js';
 import { CLI_PATH } from './paths.js';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** One state directory per config directory and xDS address, so restarts find their gateways. */
+export function defaultStateDir(config: string, xds: string): string {
+  return join(
+    tmpdir(),
+    `gatefleet-${createHash('sha256').update(`${config}\n${xds}`).digest('hex').slice(0, 12)}`,
+  );
+}
 
 export const RUN_USAGE = `Usage: gatefleet run --config <dir> [options]
 
@@ -25,10 +36,17 @@ process per fleet or shard, each on its own loopback address.
   --admin <addr:port>   admin API: /status, /fleet, /metrics (default 127.0.0.1:9090)
   --first-address <ip>  loopback address of the first fleet (default 127.0.10.1)
   --no-gateways         serve xDS only; run no local gateway processes
+  --state-dir <dir>     gateway pid, address and log files (default: under the temp directory)
+
+The gateways outlive the controller: stopping it with SIGTERM or Ctrl-C stops
+them too, but if it dies they keep serving, and a controller started again on
+the same directory adopts them.
 `;
 
 export interface RunOptions {
   config: string;
+  /** Pid, address and log files of the local gateways (default: per config directory, under the temp dir). */
+  stateDir?: string;
   xds: string;
   admin: string;
   firstAddress: string;
@@ -44,6 +62,7 @@ export function parseRunArgs(argv: string[]): RunOptions {
       admin: { type: 'string', default: '127.0.0.1:9090' },
       'first-address': { type: 'string', default: '127.0.10.1' },
       'no-gateways': { type: 'boolean', default: false },
+      'state-dir': { type: 'string' },
     },
     strict: true,
   });
@@ -55,6 +74,7 @@ export function parseRunArgs(argv: string[]): RunOptions {
     admin: values.admin!,
     firstAddress: values['first-address']!,
     gateways: !values['no-gateways'],
+    ...(values['state-dir'] ? { stateDir: resolve(values['state-dir']) } : {}),
   };
 }
 
@@ -97,12 +117,9 @@ export async function runStandalone(
   const fleet = new LocalFleet({
     command: [process.execPath, CLI_PATH],
     xdsAddress: `${xdsAddr.host === '0.0.0.0' ? '127.0.0.1' : xdsAddr.host}:${xdsPort}`,
+    stateDir: opts.stateDir ?? defaultStateDir(opts.config, `${xdsAddr.host}:${xdsPort}`),
     firstAddress: opts.firstAddress,
     log: (level, msg, fields) => log[level](fields ?? {}, msg),
-    output: (nodeGroup, line) => {
-      // Gateways log JSON; pass their warnings and errors on.
-      if (/"level":(40|50|60)/.test(line)) log.warn({ nodeGroup, gateway: line }, 'gateway says');
-    },
   });
   const controller: Controller = new Controller({
     cache,
