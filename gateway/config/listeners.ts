@@ -21,10 +21,21 @@ export interface CompiledChain {
   /** SDS secret names (TLS chains only). */
   certificates: string[];
   alpn: string[];
-  /** HCM settings the request path honours. */
+  /** HCM settings the request path honours (see runtime/path.ts). */
   normalizePath: boolean;
+  mergeSlashes: boolean;
+  /** path_with_escaped_slashes_action: %2F and %5C kept, refused (400), or decoded. */
+  escapedSlashes: 'keep' | 'reject' | 'unescape';
+  /** strip_any_host_port: the Host's port is dropped before routing and forwarding. */
   stripPort: boolean;
 }
+
+const ESCAPED_SLASHES: Record<string, CompiledChain['escapedSlashes']> = {
+  IMPLEMENTATION_SPECIFIC_DEFAULT: 'keep', // Envoy's default is KEEP_UNCHANGED
+  KEEP_UNCHANGED: 'keep',
+  REJECT_REQUEST: 'reject',
+  UNESCAPE_AND_FORWARD: 'unescape',
+};
 
 export interface CompiledListener {
   name: string;
@@ -60,6 +71,17 @@ function httpConnectionManager(fc: FilterChain, where: string): HttpConnectionMa
   return hcm;
 }
 
+function escapedSlashes(
+  hcm: HttpConnectionManager,
+  where: string,
+): CompiledChain['escapedSlashes'] {
+  const action = hcm.path_with_escaped_slashes_action ?? 'IMPLEMENTATION_SPECIFIC_DEFAULT';
+  const out = ESCAPED_SLASHES[action];
+  if (!out)
+    throw new ConfigError(`${where}: path_with_escaped_slashes_action ${action} is not supported`);
+  return out;
+}
+
 function compileChain(fc: FilterChain, tls: boolean, where: string): CompiledChain {
   const w = `${where} filter chain ${fc.name ?? ''}`.trimEnd();
   const hcm = httpConnectionManager(fc, w);
@@ -70,6 +92,8 @@ function compileChain(fc: FilterChain, tls: boolean, where: string): CompiledCha
     certificates: [],
     alpn: [],
     normalizePath: hcm.normalize_path?.value === true,
+    mergeSlashes: hcm.merge_slashes === true,
+    escapedSlashes: escapedSlashes(hcm, w),
     stripPort: hcm.strip_port_mode === 'strip_any_host_port' && hcm.strip_any_host_port === true,
   };
   if (tls) {

@@ -7,30 +7,28 @@ import type { Route__Output as Route } from '../../xds/generated/envoy/config/ro
 import type { RouteAction__Output as RouteAction } from '../../xds/generated/envoy/config/route/v3/RouteAction.js';
 import type { RedirectAction__Output as RedirectAction } from '../../xds/generated/envoy/config/route/v3/RedirectAction.js';
 import type { HeaderMatcher__Output as HeaderMatcher } from '../../xds/generated/envoy/config/route/v3/HeaderMatcher.js';
-import type { StringMatcher__Output as StringMatcher } from '../../xds/generated/envoy/type/matcher/v3/StringMatcher.js';
 import type { HeaderValueOption__Output as HeaderValueOption } from '../../xds/generated/envoy/config/core/v3/HeaderValueOption.js';
-import type { CorsPolicy__Output as CorsPolicy } from '../../xds/generated/envoy/extensions/filters/http/cors/v3/CorsPolicy.js';
-import { TYPE_PREFIX } from '../../xds/proto/root.js';
-import { ConfigError, durationMs, unpackAny } from './decode.js';
+import { compileCors, type CompiledCors } from './cors.js';
+import { ConfigError, durationMs } from './decode.js';
 import { parseHeaderValue, type HeaderValue } from './header-values.js';
 import { fullMatchRegex, regexRewrite, type CompiledRegex } from './regex.js';
+import { stringMatcher, type CompiledStringMatch } from './string-match.js';
+
+export type { CompiledCors, CompiledStringMatch };
 
 export interface HeaderAdd {
   name: string;
   value: HeaderValue;
-  /** Append to existing values instead of replacing them. */
-  append: boolean;
-  /** Add only when the header is absent. */
-  ifAbsent: boolean;
+  /**
+   * Envoy's append_action: append another value, replace the values (or
+   * add), add only when absent, replace only when present.
+   */
+  action: 'append' | 'overwrite' | 'ifAbsent' | 'ifPresent';
 }
 
 export interface HeaderMutation {
   add: HeaderAdd[];
   remove: string[];
-}
-
-export interface CompiledStringMatch {
-  (value: string | undefined): boolean;
 }
 
 export interface WeightedTarget {
@@ -80,15 +78,6 @@ export interface DirectAction {
   body?: string;
 }
 
-export interface CompiledCors {
-  allowOrigin: CompiledStringMatch[];
-  allowMethods?: string;
-  allowHeaders?: string;
-  exposeHeaders?: string;
-  maxAge?: string;
-  allowCredentials: boolean;
-}
-
 export interface CompiledRoute {
   name: string;
   path: (path: string) => boolean;
@@ -115,40 +104,6 @@ export interface CompiledRouteTable {
   /** `prefix*` domains, longest first. */
   prefixes: { prefix: string; vhost: CompiledVirtualHost }[];
   any?: CompiledVirtualHost;
-}
-
-const CORS_POLICY = `${TYPE_PREFIX}envoy.extensions.filters.http.cors.v3.CorsPolicy`;
-
-function stringMatcher(m: StringMatcher | null | undefined, where: string): CompiledStringMatch {
-  if (!m) throw new ConfigError(`${where}: string_match is required`);
-  const ci = m.ignore_case === true;
-  const norm = (v: string) => (ci ? v.toLowerCase() : v);
-  switch (m.match_pattern) {
-    case 'exact': {
-      const e = norm(m.exact ?? '');
-      return (v) => v !== undefined && norm(v) === e;
-    }
-    case 'prefix': {
-      const p = norm(m.prefix ?? '');
-      return (v) => v !== undefined && norm(v).startsWith(p);
-    }
-    case 'suffix': {
-      const s = norm(m.suffix ?? '');
-      return (v) => v !== undefined && norm(v).endsWith(s);
-    }
-    case 'contains': {
-      const c = norm(m.contains ?? '');
-      return (v) => v !== undefined && norm(v).includes(c);
-    }
-    case 'safe_regex': {
-      const re = fullMatchRegex(m.safe_regex?.regex ?? '', where);
-      return (v) => v !== undefined && re.test(v);
-    }
-    default:
-      throw new ConfigError(
-        `${where}: string matcher ${m.match_pattern ?? '(none)'} is not supported`,
-      );
-  }
 }
 
 function headerMatcher(
@@ -183,30 +138,52 @@ function headerMatcher(
   return { name, test };
 }
 
+const APPEND_ACTIONS: Record<string, HeaderAdd['action']> = {
+  APPEND_IF_EXISTS_OR_ADD: 'append',
+  OVERWRITE_IF_EXISTS_OR_ADD: 'overwrite',
+  ADD_IF_ABSENT: 'ifAbsent',
+  OVERWRITE_IF_EXISTS: 'ifPresent',
+};
+
+/** Envoy refuses to add, set or remove these (HeaderParser::configure): a NACK. */
+function checkModifiable(name: string, where: string): void {
+  if (name === '') throw new ConfigError(`${where}: header key is required`);
+  if (name === 'host' || name.charCodeAt(0) === 58 /* : */)
+    throw new ConfigError(
+      `${where}: header ${name}: :-prefixed or host headers may not be modified`,
+    );
+}
+
 function headerMutation(
   add: HeaderValueOption[] | undefined,
   remove: string[] | undefined,
   where: string,
 ): HeaderMutation {
-  return {
-    add: (add ?? []).map((o) => {
-      const name = (o.header?.key ?? '').toLowerCase();
-      if (name === '') throw new ConfigError(`${where}: header key is required`);
-      const action = o.append_action ?? 'APPEND_IF_EXISTS_OR_ADD';
-      if (o.append !== undefined && o.append !== null) {
-        throw new ConfigError(
-          `${where}: header ${name}: the deprecated append field is not supported; use append_action`,
-        );
-      }
-      return {
-        name,
-        value: parseHeaderValue(o.header?.value ?? '', `${where} header ${name}`),
-        append: action === 'APPEND_IF_EXISTS_OR_ADD',
-        ifAbsent: action === 'ADD_IF_ABSENT',
-      };
-    }),
-    remove: (remove ?? []).map((h) => h.toLowerCase()),
-  };
+  const out: HeaderMutation = { add: [], remove: [] };
+  for (const o of add ?? []) {
+    const name = (o.header?.key ?? '').toLowerCase();
+    checkModifiable(name, where);
+    if (o.append !== undefined && o.append !== null) {
+      throw new ConfigError(
+        `${where}: header ${name}: the deprecated append field is not supported; use append_action`,
+      );
+    }
+    const action = APPEND_ACTIONS[o.append_action ?? 'APPEND_IF_EXISTS_OR_ADD'];
+    if (!action)
+      throw new ConfigError(
+        `${where}: header ${name}: append_action ${o.append_action} is not supported`,
+      );
+    const raw = o.header?.value ?? '';
+    // Envoy adds nothing for an empty value unless keep_empty_value is set.
+    if (raw === '' && o.keep_empty_value !== true) continue;
+    out.add.push({ name, value: parseHeaderValue(raw, `${where} header ${name}`), action });
+  }
+  for (const h of remove ?? []) {
+    const name = h.toLowerCase();
+    checkModifiable(name, where);
+    out.remove.push(name);
+  }
+  return out;
 }
 
 function pathMatcher(r: Route, where: string): { test: (p: string) => boolean; prefix?: string } {
@@ -364,23 +341,6 @@ function redirectAction(r: RedirectAction, where: string): RedirectActionC {
   return out;
 }
 
-function corsPolicy(route: Route, where: string): CompiledCors | undefined {
-  const any = route.typed_per_filter_config?.['envoy.filters.http.cors'];
-  if (!any) return undefined;
-  const c = unpackAny<CorsPolicy>(any, CORS_POLICY, `${where} cors`);
-  const out: CompiledCors = {
-    allowOrigin: (c.allow_origin_string_match ?? []).map((m, i) =>
-      stringMatcher(m, `${where} cors origin ${i}`),
-    ),
-    allowCredentials: c.allow_credentials?.value === true,
-  };
-  if (c.allow_methods) out.allowMethods = c.allow_methods;
-  if (c.allow_headers) out.allowHeaders = c.allow_headers;
-  if (c.expose_headers) out.exposeHeaders = c.expose_headers;
-  if (c.max_age) out.maxAge = c.max_age;
-  return out;
-}
-
 function compileRoute(r: Route, where: string): CompiledRoute {
   const w = `${where} route ${r.name ?? ''}`.trimEnd();
   const path = pathMatcher(r, w);
@@ -420,7 +380,7 @@ function compileRoute(r: Route, where: string): CompiledRoute {
     response: headerMutation(r.response_headers_to_add, r.response_headers_to_remove, w),
   };
   if (path.prefix !== undefined) out.prefix = path.prefix;
-  const cors = corsPolicy(r, w);
+  const cors = compileCors(r.typed_per_filter_config?.['envoy.filters.http.cors'], w);
   if (cors) out.cors = cors;
   return out;
 }

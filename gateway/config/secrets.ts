@@ -6,6 +6,8 @@ import { ConfigError } from './decode.js';
 export interface CompiledSecret {
   name: string;
   context: SecureContext;
+  /** The PEM it was built from, for a server's default context (clients without SNI). */
+  pem: { cert: string; key: string };
 }
 
 export function compileSecret(s: Secret): CompiledSecret {
@@ -18,7 +20,7 @@ export function compileSecret(s: Secret): CompiledSecret {
     throw new ConfigError(`${where}: certificate_chain and private_key must be inline strings`);
   }
   try {
-    return { name: s.name ?? '', context: createSecureContext({ cert, key }) };
+    return { name: s.name ?? '', context: createSecureContext({ cert, key }), pem: { cert, key } };
   } catch (e) {
     throw new ConfigError(`${where}: ${(e as Error).message}`);
   }

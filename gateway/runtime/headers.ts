@@ -1,39 +1,13 @@
-// Header handling shared by requests and responses: hop-by-hop removal and
-// the header mutations routes and weighted clusters carry.
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+// The header mutations routes and weighted clusters carry, applied to a bag
+// of headers (requests and local replies alike).
 import type { HeaderMutation } from '../config/routes.js';
-
-/** RFC 9110 §7.6.1 connection-specific headers, never forwarded. */
-export const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'proxy-authenticate',
-  'proxy-authorization',
-]);
 
 export type HeaderBag = Record<string, string | string[]>;
 
-/** Copies headers without hop-by-hop ones, pseudo-headers, or those named in Connection. */
-export function forwardableHeaders(h: IncomingHttpHeaders | OutgoingHttpHeaders): HeaderBag {
-  const out: HeaderBag = {};
-  const named = String(h.connection ?? '')
-    .toLowerCase()
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  for (const [k, v] of Object.entries(h)) {
-    if (v === undefined || k.charCodeAt(0) === 58 /* : */ || HOP_BY_HOP.has(k) || named.includes(k))
-      continue;
-    out[k] = Array.isArray(v) ? v.map(String) : String(v);
-  }
-  return out;
-}
-
+/**
+ * Applies a route's or weighted cluster's header mutation as Envoy's
+ * HeaderParser does: removals first, then additions in order.
+ */
 export function applyMutation(
   h: HeaderBag,
   m: HeaderMutation | undefined,
@@ -44,9 +18,10 @@ export function applyMutation(
   for (const a of m.add) {
     const value = typeof a.value === 'string' ? a.value : clientAddress;
     const existing = h[a.name];
-    if (existing === undefined) h[a.name] = value;
-    else if (a.ifAbsent) continue;
-    else if (a.append) h[a.name] = [...(Array.isArray(existing) ? existing : [existing]), value];
-    else h[a.name] = value;
+    if (existing === undefined) {
+      if (a.action !== 'ifPresent') h[a.name] = value;
+    } else if (a.action === 'append') {
+      h[a.name] = [...(Array.isArray(existing) ? existing : [existing]), value];
+    } else if (a.action !== 'ifAbsent') h[a.name] = value;
   }
 }

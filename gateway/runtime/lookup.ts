@@ -4,13 +4,17 @@
 import type { CompiledChain, CompiledListener } from '../config/listeners.js';
 import type { CompiledRoute, CompiledRouteTable, CompiledVirtualHost } from '../config/routes.js';
 
-/** Exact server name first, then the longest `*.suffix`, then the default chain. */
+/**
+ * Exact server name first, then the longest `*.suffix`, then the default
+ * chain. `serverName` is what the TLS socket reports: false or undefined
+ * without SNI.
+ */
 export function selectChain(
   l: CompiledListener,
-  serverName: string | undefined,
+  serverName: string | false | undefined,
 ): CompiledChain | undefined {
   if (!l.tls) return l.chains[0];
-  const sni = serverName?.toLowerCase() ?? '';
+  const sni = typeof serverName === 'string' ? serverName.toLowerCase() : '';
   let fallback: CompiledChain | undefined;
   let wildcard: CompiledChain | undefined;
   let wildcardLength = -1;
@@ -75,15 +79,15 @@ export function selectRoute(vh: CompiledVirtualHost, r: RequestView): CompiledRo
   return undefined;
 }
 
-/** Host header → lower-case host without port (IPv6 literals keep their brackets). */
-export function hostOf(authority: string | undefined, stripPort: boolean): string {
-  if (!authority) return '';
-  const a = authority.toLowerCase();
-  if (!stripPort) return a;
-  if (a.startsWith('[')) {
-    const end = a.indexOf(']');
-    return end < 0 ? a : a.slice(0, end + 1);
+/**
+ * The authority without its port (IPv6 literals keep their brackets), as
+ * Envoy's strip_any_host_port leaves the Host: for matching and forwarding.
+ */
+export function withoutPort(authority: string): string {
+  if (authority.charCodeAt(0) === 91 /* [ */) {
+    const end = authority.indexOf(']');
+    return end < 0 ? authority : authority.slice(0, end + 1);
   }
-  const colon = a.lastIndexOf(':');
-  return colon < 0 ? a : a.slice(0, colon);
+  const colon = authority.lastIndexOf(':');
+  return colon < 0 ? authority : authority.slice(0, colon);
 }

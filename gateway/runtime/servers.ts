@@ -3,29 +3,27 @@
 // A port that cannot be bound fails the update that asked for it, so the
 // gateway NACKs it and keeps what it had. Plain listeners speak HTTP/1.1;
 // TLS listeners pick their certificate by SNI and speak h2 or HTTP/1.1 (ALPN).
+//
+// HTTP/1.1 is parsed by Node's strict parser on both kinds of listener (the
+// TLS server's HTTP/1.1 fallback reads the same settings from the server
+// object). A request the parser finds malformed never reaches the handler:
+// Node's default clientError handling answers 400 (431 past the header size
+// limit, 408 on the headers timeout; nothing if a response has started on
+// the connection) and closes it. What the parser lets through is checked
+// by the handler (request-checks.ts).
 import { createServer, type Server as HttpServer } from 'node:http';
 import { createSecureServer, type Http2SecureServer } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { CompiledListener } from '../config/listeners.js';
+import type { CompiledSecret } from '../config/secrets.js';
 import type { GatewayConfig } from '../config/store.js';
 import { ConfigError } from '../config/decode.js';
 import type { DownstreamRequest, DownstreamResponse } from './forward.js';
+import { DEFAULT_LIMITS, type ServerLimits } from './limits.js';
 import { selectChain } from './lookup.js';
+import { upgradeResponse } from './websocket.js';
 
-export interface ServerLimits {
-  /** Largest request header section accepted, in bytes (larger: 431). */
-  maxHeaderBytes: number;
-  /** Idle keep-alive connections are closed after this long. */
-  keepAliveTimeoutMs: number;
-  /** A request's headers must arrive within this long. */
-  headersTimeoutMs: number;
-}
-
-export const DEFAULT_LIMITS: ServerLimits = {
-  maxHeaderBytes: 60 * 1024,
-  keepAliveTimeoutMs: 60_000,
-  headersTimeoutMs: 60_000,
-};
+export { DEFAULT_LIMITS, type ServerLimits };
 
 type AnyServer = HttpServer | Http2SecureServer;
 
@@ -33,6 +31,8 @@ interface Open {
   key: string;
   servers: AnyServer[];
   sockets: Set<Socket>;
+  /** TLS: the certificate served to clients that send no SNI, when one applies. */
+  defaultSecret?: CompiledSecret;
 }
 
 function keyOf(l: CompiledListener): string {
@@ -78,7 +78,7 @@ export class ListenerSet {
           this.open.delete(name);
           await closeAll(cur);
         }
-        opened.push([name, await this.listen(name, l)]);
+        opened.push([name, await this.listen(name, l, next)]);
       }
     } catch (e) {
       await Promise.all(opened.map(([, o]) => closeAll(o)));
@@ -86,18 +86,23 @@ export class ListenerSet {
     }
     for (const [name, o] of opened) this.open.set(name, o);
     for (const [name, o] of [...this.open]) {
-      if (!next.listeners.has(name)) {
+      const l = next.listeners.get(name);
+      if (l) updateDefaultCertificate(o, l, next);
+      else {
         this.open.delete(name);
         void closeAll(o);
       }
     }
   }
 
-  private async listen(name: string, l: CompiledListener): Promise<Open> {
+  private async listen(name: string, l: CompiledListener, cfg: GatewayConfig): Promise<Open> {
     const o: Open = { key: keyOf(l), servers: [], sockets: new Set() };
+    const secret = defaultSecret(l, cfg);
+    if (secret) o.defaultSecret = secret;
     try {
       for (const address of l.addresses) {
         const s = l.tls ? this.tlsServer(name) : this.plainServer(name);
+        if (o.defaultSecret) (s as Http2SecureServer).setSecureContext(o.defaultSecret.pem);
         s.on('connection', (sock: Socket) => {
           o.sockets.add(sock);
           sock.once('close', () => o.sockets.delete(sock));
@@ -125,7 +130,8 @@ export class ListenerSet {
     const s = createServer(
       {
         maxHeaderSize: this.limits.maxHeaderBytes,
-        requireHostHeader: true,
+        // The handler refuses a missing Host itself (request-checks.ts).
+        requireHostHeader: false,
         insecureHTTPParser: false,
         keepAliveTimeout: this.limits.keepAliveTimeoutMs,
         headersTimeout: this.limits.headersTimeoutMs,
@@ -133,11 +139,14 @@ export class ListenerSet {
       },
       (req, res) => this.handle(name, req, res),
     );
-    s.on('clientError', (_err, socket) => {
-      if (socket.writable)
-        socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-      else socket.destroy();
-    });
+    // WebSocket upgrades go through the handler like any request; the
+    // response object it gets joins the two sockets after the 101.
+    s.on('upgrade', (req, socket, head) =>
+      this.handle(name, req, upgradeResponse(req, socket, head)),
+    );
+    // One more than allowed, so the handler sees that there are too many
+    // (Node would otherwise drop the extra headers silently).
+    s.maxHeadersCount = this.limits.maxHeadersCount + 1;
     return s;
   }
 
@@ -147,6 +156,8 @@ export class ListenerSet {
         allowHTTP1: true,
         maxHeaderListPairs: 256,
         maxSessionMemory: 64,
+        // HTTP/2 streams whose header list is larger are reset.
+        settings: { maxHeaderListSize: this.limits.maxHeaderBytes },
         SNICallback: (serverName, cb) => {
           const cfg = this.config();
           const l = cfg.listeners.get(name);
@@ -159,6 +170,19 @@ export class ListenerSet {
       (req, res) => this.handle(name, req, res),
     );
     s.on('tlsClientError', () => {});
+    // HTTP/1.1 over TLS can upgrade to WebSocket too.
+    s.on('upgrade', (req, socket, head) =>
+      this.handle(name, req, upgradeResponse(req, socket, head)),
+    );
+    // The HTTP/1.1 fallback reads these from the server object, as a plain
+    // server would have them from its options.
+    Object.assign(s, {
+      maxHeaderSize: this.limits.maxHeaderBytes,
+      maxHeadersCount: this.limits.maxHeadersCount + 1,
+      requireHostHeader: false,
+      insecureHTTPParser: false,
+      keepAliveTimeout: this.limits.keepAliveTimeoutMs,
+    });
     return s;
   }
 
@@ -172,6 +196,25 @@ export class ListenerSet {
     ]);
     for (const o of all) for (const sock of o.sockets) sock.destroy();
   }
+}
+
+/**
+ * Node asks the SNI callback only when the client sends a server name; a
+ * client without SNI gets the server's default context, which is kept to
+ * the certificate of the chain a missing SNI selects (none: the handshake
+ * fails, as with Envoy when no filter chain matches).
+ */
+function defaultSecret(l: CompiledListener, cfg: GatewayConfig): CompiledSecret | undefined {
+  if (!l.tls) return undefined;
+  const chain = selectChain(l, undefined);
+  return chain && cfg.secrets.get(chain.certificates[0] ?? '');
+}
+
+function updateDefaultCertificate(o: Open, l: CompiledListener, cfg: GatewayConfig): void {
+  const secret = defaultSecret(l, cfg);
+  if (!secret || secret === o.defaultSecret) return;
+  o.defaultSecret = secret;
+  for (const s of o.servers as Http2SecureServer[]) s.setSecureContext(secret.pem);
 }
 
 /** Stops accepting; idle keep-alive connections close now, busy ones when done. */

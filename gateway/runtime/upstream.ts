@@ -1,60 +1,134 @@
-// Upstream connections: keep-alive pools per endpoint (undici for HTTP/1.1,
-// node:http2 sessions for h2c), round-robin endpoint choice per cluster
-// (healthy endpoints, draining ones only when none is healthy).
-import { connect as h2connect, type ClientHttp2Session } from 'node:http2';
-import { Pool } from 'undici';
+// Upstream connections: one keep-alive dispatcher per endpoint (an undici
+// Pool for HTTP/1.1, an undici H2CClient, one multiplexed connection, for
+// `kubernetes.io/h2c` clusters) and round-robin endpoint choice per cluster:
+// healthy endpoints, draining ones only when none is healthy.
+//
+// Dispatchers outlive configurations: they are keyed by protocol, address,
+// port and connect timeout, so a configuration change that keeps an endpoint
+// keeps its warm connections, and a request still running on an older
+// configuration keeps using the dispatcher it picked. A dispatcher nobody
+// picked during a whole sweep period is closed (gracefully: requests still on
+// it finish first).
+import { H2CClient, Pool, type Dispatcher } from 'undici';
 import type { ClusterRuntime } from '../config/store.js';
 import type { UpstreamEndpoint } from '../config/clusters.js';
 
-export class Upstreams {
-  private readonly pools = new Map<string, Pool>();
-  private readonly sessions = new Map<string, ClientHttp2Session>();
-  private readonly cursors = new Map<string, number>();
+/** Idle upstream connections are kept this long unless the upstream's Keep-Alive hint is shorter. */
+const KEEP_ALIVE_MS = 60_000;
+/** Dispatchers unused for a whole period are closed. */
+const SWEEP_MS = 60_000;
+/** Streams per h2c connection (Envoy's default max_concurrent_streams is far higher; 100 is what most servers advertise). */
+const H2C_STREAMS = 100;
 
-  pick(cluster: string, rt: ClusterRuntime): UpstreamEndpoint | undefined {
-    const eps = rt.endpoints ?? [];
-    let pool = eps.filter((e) => e.healthy);
-    if (pool.length === 0) pool = eps;
-    if (pool.length === 0) return undefined;
-    const i = (this.cursors.get(cluster) ?? 0) % pool.length;
-    this.cursors.set(cluster, i + 1);
-    return pool[i];
+interface Entry {
+  readonly key: string;
+  readonly dispatcher: Dispatcher;
+  /** Picked since the last sweep. */
+  used: boolean;
+  /** Closed by a sweep: the next pick replaces it. */
+  closed: boolean;
+}
+
+/** Per ClusterRuntime (so per configuration): the endpoints requests may go to now. */
+interface ClusterState {
+  readonly entries: Entry[];
+  readonly h2: boolean;
+  readonly connectTimeoutMs: number;
+  readonly endpoints: UpstreamEndpoint[];
+  next: number;
+}
+
+export class Upstreams {
+  private readonly entries = new Map<string, Entry>();
+  private readonly clusters = new WeakMap<ClusterRuntime, ClusterState>();
+  private sweeper: NodeJS.Timeout | undefined;
+
+  /**
+   * The dispatcher of the next endpoint of the cluster (round robin), or
+   * undefined when the cluster has no endpoint to send to.
+   */
+  pick(rt: ClusterRuntime): Dispatcher | undefined {
+    let st = this.clusters.get(rt);
+    if (st === undefined) {
+      st = this.state(rt);
+      this.clusters.set(rt, st);
+    }
+    const n = st.entries.length;
+    if (n === 0) return undefined;
+    let i = 0;
+    if (n > 1) {
+      i = st.next;
+      st.next = i + 1 === n ? 0 : i + 1;
+    }
+    let e = st.entries[i]!;
+    if (e.closed) e = st.entries[i] = this.entry(st.endpoints[i]!, st.h2, st.connectTimeoutMs);
+    e.used = true;
+    return e.dispatcher;
   }
 
-  pool(ep: UpstreamEndpoint, connectTimeoutMs: number): Pool {
-    const key = `${ep.address}:${ep.port}`;
-    let p = this.pools.get(key);
-    if (!p) {
-      const host = ep.address.includes(':') ? `[${ep.address}]` : ep.address;
-      p = new Pool(`http://${host}:${ep.port}`, {
+  private state(rt: ClusterRuntime): ClusterState {
+    const all = rt.endpoints ?? [];
+    let endpoints = all.filter((e) => e.healthy);
+    if (endpoints.length === 0) endpoints = all;
+    const h2 = rt.spec.http2;
+    const connectTimeoutMs = rt.spec.connectTimeoutMs;
+    return {
+      entries: endpoints.map((ep) => this.entry(ep, h2, connectTimeoutMs)),
+      h2,
+      connectTimeoutMs,
+      endpoints,
+      next: 0,
+    };
+  }
+
+  private entry(ep: UpstreamEndpoint, h2: boolean, connectTimeoutMs: number): Entry {
+    const host = ep.address.includes(':') ? `[${ep.address}]` : ep.address;
+    const origin = `http://${host}:${ep.port}`;
+    const key = `${h2 ? 'h2c' : 'h1'} ${origin} ${connectTimeoutMs}`;
+    let e = this.entries.get(key);
+    if (e === undefined || e.closed) {
+      const common = {
         connect: { timeout: connectTimeoutMs },
-        keepAliveTimeout: 30_000,
+        // Timeouts are the route's business (forward.ts), not the pool's.
         headersTimeout: 0,
         bodyTimeout: 0,
-      });
-      this.pools.set(key, p);
+        keepAliveTimeout: KEEP_ALIVE_MS,
+        keepAliveMaxTimeout: KEEP_ALIVE_MS,
+      };
+      const dispatcher = h2
+        ? new H2CClient(origin, {
+            ...common,
+            maxConcurrentStreams: H2C_STREAMS,
+            pipelining: H2C_STREAMS,
+          })
+        : new Pool(origin, { ...common, pipelining: 1 });
+      e = { key, dispatcher, used: false, closed: false };
+      this.entries.set(key, e);
+      this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS).unref();
     }
-    return p;
+    return e;
   }
 
-  h2session(ep: UpstreamEndpoint): ClientHttp2Session {
-    const key = `${ep.address}:${ep.port}`;
-    let s = this.sessions.get(key);
-    if (!s || s.closed || s.destroyed) {
-      const host = ep.address.includes(':') ? `[${ep.address}]` : ep.address;
-      s = h2connect(`http://${host}:${ep.port}`);
-      s.on('error', () => this.sessions.delete(key));
-      s.on('close', () => this.sessions.delete(key));
-      s.unref();
-      this.sessions.set(key, s);
+  private sweep(): void {
+    for (const [key, e] of this.entries) {
+      if (e.used) {
+        e.used = false;
+        continue;
+      }
+      e.closed = true;
+      this.entries.delete(key);
+      e.dispatcher.close().catch(noop);
     }
-    return s;
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.pools.values()].map((p) => p.close().catch(() => {})));
-    for (const s of this.sessions.values()) s.close();
-    this.pools.clear();
-    this.sessions.clear();
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
+    const all = [...this.entries.values()];
+    this.entries.clear();
+    for (const e of all) e.closed = true;
+    await Promise.all(all.map((e) => e.dispatcher.close().catch(noop)));
   }
 }
+
+function noop(): void {}
