@@ -10,6 +10,7 @@ Commands:
   run         run gatefleet without Kubernetes: YAML directory → controller → local gateways
   status      show what a running \`gatefleet run\` knows: resources, conditions, fleet
   translate   translate Gateway API YAML into statuses, fleet IR and xDS
+  validate    check Gateway API YAML against the CRDs' schemas and CEL rules
   gateway     run a gatefleet gateway (configured by the controller over xDS)
   echo        run a test backend that answers with the request it received
 
@@ -79,6 +80,17 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
           );
           return 1;
         }
+      },
+    };
+  },
+  validate: async () => {
+    const m = await import('./validate-command.js');
+    return {
+      usage: m.VALIDATE_USAGE,
+      run: async (argv) => {
+        const r = m.runValidate(argv);
+        process.stdout.write(r.output);
+        return r.code;
       },
     };
   },

@@ -11,6 +11,12 @@ export const ErrorCode = {
   InputDuplicate: 'GF_INPUT_DUPLICATE',
   /** An input object lacks a field its kind requires to be translated. */
   InputInvalidField: 'GF_INPUT_INVALID_FIELD',
+  /**
+   * An input object does not satisfy its kind's schema: the CRD's structural
+   * schema or one of its CEL rules (or, for core kinds, their required fields
+   * and types). Reported per field, at the field's line; the object is skipped.
+   */
+  InputSchema: 'GF_INPUT_SCHEMA',
   /** A file could not be read or parsed. */
   InputParse: 'GF_INPUT_PARSE',
   /** A command-line usage error. */

@@ -1,6 +1,7 @@
 // Standalone mode's provider: Gateway API YAML in a directory (and its
 // subdirectories), watched. Every change re-reads the tree; each document
-// that cannot be read is reported with its file and line and skipped, and
+// that cannot be read, or that its kind's schema (the CRD's, with its CEL
+// rules) rejects, is reported with its file and line and skipped, and
 // everything valid keeps working. Objects get what an API server would give
 // them: a generation that increases when their spec changes and a creation
 // timestamp from when they were first seen.
@@ -10,6 +11,7 @@ import { createHash } from 'node:crypto';
 import type { Diagnostic } from '../errors.js';
 import { ErrorCode } from '../errors.js';
 import type { InputObject } from '../translator/input.js';
+import { ValidationCache, validateInputs } from '../validation/documents.js';
 import { parseYamlDocuments } from './yaml-documents.js';
 
 export interface FileSnapshot {
@@ -39,8 +41,26 @@ function listYaml(dir: string): string[] {
   return out;
 }
 
+type Named = { kind: string; metadata: { name: string; namespace?: unknown } };
+
+/** `kind/namespace/name` of an object that has them. */
+function identity(obj: unknown): string | undefined {
+  const o = obj as Partial<Named> | null;
+  if (
+    typeof o !== 'object' ||
+    o === null ||
+    typeof o.kind !== 'string' ||
+    typeof o.metadata?.name !== 'string'
+  ) {
+    return undefined;
+  }
+  return `${o.kind}/${String(o.metadata.namespace ?? '')}/${o.metadata.name}`;
+}
+
 export class FileProvider {
   private readonly seen = new Map<string, Seen>();
+  /** Validation outcomes of the last read, by content: only changed documents are validated again. */
+  private readonly validation = new ValidationCache();
   private watchers: FSWatcher[] = [];
   private timer?: NodeJS.Timeout;
 
@@ -81,28 +101,34 @@ export class FileProvider {
       const parsed = parseYamlDocuments(text, file, index);
       index += parsed.inputs.length + parsed.diagnostics.length;
       diagnostics.push(...parsed.diagnostics);
-      for (const input of parsed.inputs) inputs.push(this.stamp(input, live));
+      const checked = validateInputs(parsed.inputs, text, (o) => this.validation.validate(o));
+      for (const p of checked.problems) {
+        if (p.unknownKind) continue; // the translator reports the kinds it does not read
+        diagnostics.push({
+          code: ErrorCode.InputSchema,
+          object: p.object,
+          file: p.file,
+          line: p.line,
+          message: `${p.field}: ${p.message}`,
+        });
+      }
+      for (const input of checked.valid) inputs.push(this.stamp(input, live));
+      for (const input of checked.invalid) {
+        // Skipped until it is fixed; its generation then goes on from where it was.
+        const k = identity(input.object);
+        if (k !== undefined) live.add(k);
+      }
     }
+    this.validation.endRound();
     for (const k of [...this.seen.keys()]) if (!live.has(k)) this.seen.delete(k);
     return { inputs, diagnostics, files };
   }
 
   /** Adds generation and creationTimestamp the way an API server would. */
   private stamp(input: InputObject, live: Set<string>): InputObject {
-    const o = input.object as {
-      kind?: unknown;
-      metadata?: Record<string, unknown>;
-      spec?: unknown;
-    };
-    if (
-      typeof o !== 'object' ||
-      o === null ||
-      typeof o.kind !== 'string' ||
-      typeof o.metadata?.name !== 'string'
-    ) {
-      return input;
-    }
-    const k = `${o.kind}/${String(o.metadata.namespace ?? '')}/${o.metadata.name}`;
+    const k = identity(input.object);
+    if (k === undefined) return input;
+    const o = input.object as { metadata: Record<string, unknown>; spec?: unknown };
     live.add(k);
     const specHash = createHash('sha256')
       .update(JSON.stringify(o.spec ?? null))
