@@ -2,6 +2,7 @@
 // in the README). Results are also written to bench/results/latest.json.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { runGatewayBench } from './gateway-bench.js';
 import { runTranslateBench } from './translate-bench.js';
 import { runXdsFanoutBench } from './xds-fanout-bench.js';
 
@@ -23,6 +24,12 @@ if (want('xds')) {
   const x = await runXdsFanoutBench();
   results.xds = x.rows;
   console.log(`\n## xDS fan-out\n\n${x.markdown}\n`);
+}
+
+if (want('gateway')) {
+  const g = await runGatewayBench();
+  results.gateway = g.rows;
+  console.log(`\n## Gateway data plane\n\n${g.markdown}\n`);
 }
 
 // A run of some benchmarks keeps the other benchmarks' last results.

@@ -51,6 +51,7 @@ const EXPECTED_CLUSTER_GRANTS = [
   ...expand(['gatefleet.io'], ['fleetconfigs'], READ),
   ...expand([''], ['secrets', 'namespaces'], READ),
   ...expand(['discovery.k8s.io'], ['endpointslices'], READ),
+  ...expand(['apiextensions.k8s.io'], ['customresourcedefinitions'], READ),
   ...expand(
     ['gateway.networking.k8s.io'],
     ['gatewayclasses/status', 'gateways/status', 'httproutes/status'],
