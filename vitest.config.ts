@@ -8,6 +8,7 @@ export default defineConfig({
       'xds/**/*.test.ts',
       'gateway/**/*.test.ts',
     ],
+    globalSetup: ['test/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

@@ -7,7 +7,11 @@
 import { EventEmitter } from 'node:events';
 import type { GatewayStatus } from '../apis/types.js';
 import type { IR } from '../ir/types.js';
-import { overlayFleetStatus, type FleetObservation } from '../status/fleet-status.js';
+import {
+  overlayFleetStatus,
+  type FleetObservation,
+  type ObservedNode,
+} from '../status/fleet-status.js';
 import { rfc3339Now, translate, type StatusUpdate } from '../translator/index.js';
 import type { InputObject } from '../translator/input.js';
 import type { SnapshotCache } from '../../xds/cache.js';
@@ -24,8 +28,17 @@ export interface ControllerOptions {
   maxDelayMs?: number;
   log?: (level: 'info' | 'warn' | 'debug', msg: string, fields?: Record<string, unknown>) => void;
   now?: () => string;
-  /** Addresses to publish in a Gateway's status (from whoever runs its fleet). */
-  addressesOf?: (fleet: string) => string[];
+  /**
+   * Addresses to publish in a Gateway's status (from whoever runs its fleet):
+   * plain strings are IP addresses.
+   */
+  addressesOf?: (fleet: string) => (string | { type: 'IPAddress' | 'Hostname'; value: string })[];
+  /**
+   * Gateways connected to other controller replicas (Kubernetes mode: every
+   * replica serves xDS, so each sees only part of the fleet). Merged with the
+   * local registry; a node seen in both counts once, the local view winning.
+   */
+  remoteNodes?: () => readonly ObservedNode[];
 }
 
 export interface TranslationReport {
@@ -150,24 +163,35 @@ export class Controller {
     });
   }
 
-  private observation(): FleetObservation {
+  /** Re-derives the fleet part of statuses now (e.g. after other replicas reported). */
+  refresh(): void {
+    this.refreshStatuses();
+  }
+
+  /** What the gateways connected to this replica applied or refused. */
+  localNodes(): ObservedNode[] {
+    return this.observation(false).nodes as ObservedNode[];
+  }
+
+  private observation(withRemote = true): FleetObservation {
     const versions = new Map<string, string>();
     for (const g of this.opts.cache.nodeGroups()) versions.set(g, this.opts.cache.get(g)!.version);
-    return {
-      versions,
-      nodes: this.opts.nodes.list().map((n) => {
-        let lastNack: { version: string; message: string; at: string } | undefined;
-        for (const t of Object.values(n.types)) {
-          if (t.lastNack && (!lastNack || t.lastNack.at > lastNack.at)) lastNack = t.lastNack;
-        }
-        return {
-          id: n.id,
-          nodeGroup: n.nodeGroup,
-          ...(n.appliedVersion ? { appliedVersion: n.appliedVersion } : {}),
-          ...(lastNack ? { lastNack } : {}),
-        };
-      }),
-    };
+    const local = this.opts.nodes.list().map((n) => {
+      let lastNack: { version: string; message: string; at: string } | undefined;
+      for (const t of Object.values(n.types)) {
+        if (t.lastNack && (!lastNack || t.lastNack.at > lastNack.at)) lastNack = t.lastNack;
+      }
+      return {
+        id: n.id,
+        nodeGroup: n.nodeGroup,
+        ...(n.appliedVersion ? { appliedVersion: n.appliedVersion } : {}),
+        ...(lastNack ? { lastNack } : {}),
+      };
+    });
+    if (!withRemote || !this.opts.remoteNodes) return { versions, nodes: local };
+    const seen = new Set(local.map((n) => n.id));
+    const remote = this.opts.remoteNodes().filter((n) => !seen.has(n.id));
+    return { versions, nodes: [...local, ...remote] };
   }
 
   /** Recomputes the fleet part of statuses (after a translation or any ACK/NACK) and emits on change. */
@@ -195,7 +219,9 @@ export class Controller {
         if (addrs.length > 0)
           s.status = {
             ...s.status,
-            addresses: addrs.map((value) => ({ type: 'IPAddress', value })),
+            addresses: addrs.map((a) =>
+              typeof a === 'string' ? { type: 'IPAddress', value: a } : a,
+            ),
           };
       }
     }

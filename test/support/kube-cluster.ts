@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { KubeRest, isStatus } from '../../controller/providers/kube/rest.js';
@@ -200,4 +200,39 @@ export function collectionOf(obj: Record<string, unknown>): string {
   const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
   const ns = (obj.metadata as { namespace?: string }).namespace ?? 'default';
   return CLUSTER_SCOPED.has(kind) ? `${base}/${plural}` : `${base}/namespaces/${ns}/${plural}`;
+}
+
+/**
+ * Kills the cluster's kube-apiserver and starts it again with the same
+ * command line (etcd keeps the data). Resolves once it answers /readyz.
+ * `downMs` keeps it down that long first.
+ */
+export async function restartApiServer(cluster: TestCluster, downMs = 0): Promise<void> {
+  const pidFile = join(cluster.dir, 'kube-apiserver.pid');
+  const pid = Number((await readFile(pidFile, 'utf8')).trim());
+  const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').filter(Boolean);
+  process.kill(pid, 'SIGKILL');
+  await waitFor(
+    'kube-apiserver to exit',
+    () => !existsSync(`/proc/${pid}/status`) || isZombie(pid),
+  );
+  await new Promise((r) => setTimeout(r, downMs));
+  const out = openSync(join(cluster.dir, 'kube-apiserver.log'), 'a');
+  const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', out, out] });
+  child.unref();
+  writeFileSync(pidFile, `${child.pid}\n`);
+  await waitFor(
+    'kube-apiserver ready again',
+    () => cluster.rest.get('/readyz').then(() => true),
+    120_000,
+    250,
+  );
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    return / Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
+  }
 }

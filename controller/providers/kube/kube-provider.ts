@@ -53,13 +53,46 @@ interface ListPage {
   metadata?: { resourceVersion?: string; continue?: string };
 }
 
+/** What changed in the cache. */
+export interface CacheChange {
+  kind: string;
+  type: 'add' | 'update' | 'delete' | 'synced' | 'absent';
+  object?: KubeObject;
+  /**
+   * Only the status changed (same generation, labels, annotations and
+   * deletion state): nothing the translator decides from. Our own status
+   * writes come back as such changes and need no new translation.
+   */
+  statusOnly: boolean;
+}
+
+/** Kinds whose spec changes bump metadata.generation (CRDs with a status subresource). */
+const GENERATION_KINDS: ReadonlySet<string> = new Set([
+  'GatewayClass',
+  'Gateway',
+  'HTTPRoute',
+  'FleetConfig',
+]);
+
+function sameExceptStatus(kind: string, a: KubeObject | undefined, b: KubeObject): boolean {
+  if (!a || !GENERATION_KINDS.has(kind)) return false;
+  const ma = a.metadata ?? {};
+  const mb = b.metadata ?? {};
+  return (
+    ma.generation === mb.generation &&
+    ma.deletionTimestamp === mb.deletionTimestamp &&
+    JSON.stringify(ma.labels ?? {}) === JSON.stringify(mb.labels ?? {}) &&
+    JSON.stringify(ma.annotations ?? {}) === JSON.stringify(mb.annotations ?? {})
+  );
+}
+
 function objectKey(o: KubeObject): string {
   return `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 }
 
 export class KubeProvider {
   private readonly states = new Map<string, KindState>();
-  private readonly changeListeners: (() => void)[] = [];
+  private readonly changeListeners: ((c: CacheChange) => void)[] = [];
   private readonly syncWaiters: (() => void)[] = [];
   private stopped = false;
   private changes = 0;
@@ -118,7 +151,7 @@ export class KubeProvider {
   }
 
   /** Called after every change to the cache (add, update, delete, relist). */
-  onChange(listener: () => void): void {
+  onChange(listener: (change: CacheChange) => void): void {
     this.changeListeners.push(listener);
   }
 
@@ -198,24 +231,36 @@ export class KubeProvider {
   }
 
   private upsert(state: KindState, o: KubeObject): void {
-    state.objects.set(objectKey(o), this.normalise(state, o));
-    this.changed();
+    const k = objectKey(o);
+    const prev = state.objects.get(k);
+    const object = this.normalise(state, o);
+    state.objects.set(k, object);
+    this.changed({
+      kind: state.kind.kind,
+      type: prev ? 'update' : 'add',
+      object,
+      statusOnly: sameExceptStatus(state.kind.kind, prev, object),
+    });
   }
 
   private remove(state: KindState, o: KubeObject): void {
-    if (state.objects.delete(objectKey(o))) this.changed();
+    const k = objectKey(o);
+    const prev = state.objects.get(k);
+    if (state.objects.delete(k)) {
+      this.changed({ kind: state.kind.kind, type: 'delete', object: prev, statusOnly: false });
+    }
   }
 
-  private changed(): void {
+  private changed(change: CacheChange): void {
     this.changes++;
-    for (const l of this.changeListeners) l();
+    for (const l of this.changeListeners) l(change);
   }
 
   private markSynced(state: KindState): void {
     if (state.synced) return;
     state.synced = true;
     this.opts.log?.('debug', 'kind synced', { kind: state.kind.kind, objects: state.objects.size });
-    this.changed();
+    this.changed({ kind: state.kind.kind, type: 'synced', statusOnly: false });
     if (this.synced()) for (const w of this.syncWaiters.splice(0)) w();
   }
 
@@ -236,7 +281,7 @@ export class KubeProvider {
       state.absent = true;
       if (state.objects.size > 0) {
         state.objects.clear();
-        this.changed();
+        this.changed({ kind: state.kind.kind, type: 'absent', statusOnly: false });
       }
       this.markSynced(state);
       state.retry = setTimeout(
