@@ -11,7 +11,7 @@ export interface EchoBackend {
   close: () => Promise<void>;
 }
 
-export async function echoBackend(name: string): Promise<EchoBackend> {
+export async function echoBackend(name: string, host = '127.0.0.1'): Promise<EchoBackend> {
   const requests: EchoBackend['requests'] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -35,7 +35,7 @@ export async function echoBackend(name: string): Promise<EchoBackend> {
       }, delay);
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(0, host, r));
   const port = (server.address() as { port: number }).port;
   return {
     name,

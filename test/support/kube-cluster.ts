@@ -3,7 +3,7 @@
 // channel, v1.6.1) and gatefleet's CRD installed and established.
 import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -235,4 +235,15 @@ function isZombie(pid: number): boolean {
   } catch {
     return true;
   }
+}
+
+/**
+ * A non-loopback IPv4 address of this machine: EndpointSlices refuse
+ * loopback addresses, so test backends listen here.
+ */
+export function hostAddress(): string {
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  throw new Error('this machine has no non-loopback IPv4 address for test backends');
 }
