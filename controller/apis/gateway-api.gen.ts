@@ -64,6 +64,28 @@ export type components = {
                     };
                 }[];
             };
+            /** @description What gatefleet made of this FleetConfig. Written by the controller. */
+            status?: {
+                /** @description Accepted is True when the FleetConfig is valid and False (reason Invalid) with the problem otherwise; Gateways and GatewayClasses that reference an invalid FleetConfig report InvalidParameters. */
+                conditions?: {
+                    /** Format: date-time */
+                    lastTransitionTime: string;
+                    message: string;
+                    /** Format: int64 */
+                    observedGeneration?: number;
+                    reason: string;
+                    /** @enum {string} */
+                    status: "True" | "False" | "Unknown";
+                    type: string;
+                }[];
+                /** @description The GatewayClasses and Gateways whose parameters reference this FleetConfig. */
+                referencedBy?: {
+                    /** @enum {string} */
+                    kind: "GatewayClass" | "Gateway";
+                    name: string;
+                    namespace?: string;
+                }[];
+            };
         };
         /**
          * @description Gateway represents an instance of a service-traffic handling infrastructure

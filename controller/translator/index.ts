@@ -11,6 +11,11 @@ import type { Diagnostic } from '../errors.js';
 import type { Cluster, IR } from '../ir/types.js';
 import { mergeConditions, type StatusClock } from './conditions.js';
 import { buildFleet } from './fleets.js';
+import {
+  fleetConfigReferences,
+  fleetConfigStatus,
+  type FleetConfigStatus,
+} from './fleetconfigs.js';
 import { decideGatewayClass, isOurs } from './gatewayclasses.js';
 import {
   checkListeners,
@@ -37,6 +42,7 @@ export type { InputObject } from './input.js';
 
 export type StatusUpdate =
   | { kind: 'GatewayClass'; name: string; status: GatewayClassStatus }
+  | { kind: 'FleetConfig'; namespace: string; name: string; status: FleetConfigStatus }
   | { kind: 'Gateway'; namespace: string; name: string; status: GatewayStatus }
   | { kind: 'HTTPRoute'; namespace: string; name: string; status: HTTPRouteStatus };
 
@@ -248,11 +254,26 @@ export function translate(
     );
   }
   ir.fleets.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+
+  // FleetConfigs: valid or not, and who of gatefleet's references them.
+  const references = fleetConfigReferences(
+    [...classProblems.keys()].map((n) => rs.gatewayClasses.get(n)!),
+    [...gateways.values()].map((g) => g.gateway),
+  );
+  for (const k of sortedKeys(rs.fleetConfigs)) {
+    const fc = rs.fleetConfigs.get(k)!;
+    statuses.push({
+      kind: 'FleetConfig',
+      namespace: fc.metadata.namespace ?? 'default',
+      name: fc.metadata.name,
+      status: fleetConfigStatus(fc, references.get(k) ?? [], clock),
+    });
+  }
   statuses.sort(compareStatus);
   return { ir, statuses, diagnostics };
 }
 
-const KIND_ORDER = { GatewayClass: 0, Gateway: 1, HTTPRoute: 2 } as const;
+const KIND_ORDER = { GatewayClass: 0, Gateway: 1, HTTPRoute: 2, FleetConfig: 3 } as const;
 
 function compareStatus(a: StatusUpdate, b: StatusUpdate): number {
   const ka = `${'namespace' in a ? a.namespace : ''}/${a.name}`;

@@ -4,6 +4,7 @@
 // the Gateway's fields over the class's fields over gatefleet's defaults.
 import type { FleetConfig, FleetConfigSpec } from '../apis/types.js';
 import { GATEFLEET_GROUP } from '../apis/types.js';
+import { fleetConfigProblem } from './fleetconfigs.js';
 import { key } from './input.js';
 
 export type FleetParams = FleetConfigSpec;
@@ -48,17 +49,8 @@ export function resolveParams(
   const fc = fleetConfigs.get(key(ns, ref.name));
   if (!fc) return { problem: `${where}: FleetConfig ${ns}/${ref.name} not found` };
   const spec = fc.spec ?? {};
-  if (
-    spec.maxReplicas !== undefined &&
-    (spec.minReplicas === undefined || spec.minReplicas > spec.maxReplicas)
-  ) {
-    return { problem: `${where}: maxReplicas needs a minReplicas no larger than it` };
-  }
-  const names = new Set<string>();
-  for (const s of spec.shards ?? []) {
-    if (names.has(s.name)) return { problem: `${where}: shard ${s.name} is declared twice` };
-    names.add(s.name);
-  }
+  const invalid = fleetConfigProblem(spec);
+  if (invalid) return { problem: `${where}: ${invalid}` };
   return { params: spec, source: `${ns}/${ref.name}` };
 }
 
