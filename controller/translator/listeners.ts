@@ -5,6 +5,8 @@ import type { Gateway, Listener, ListenerStatus, Secret } from '../apis/types.js
 import type { TlsSecret } from '../ir/types.js';
 import { GATEWAY_GROUP } from '../apis/types.js';
 import { checkTlsSecret } from './certificates.js';
+
+const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 import { covers } from './hostnames.js';
 import { Reason, type ConditionDecision, cond, ConditionType } from './reasons.js';
 import type { ReferenceGrants } from './refgrants.js';
@@ -161,6 +163,16 @@ function resolveCertificates(
       l.refProblems.push({
         reason: Reason.InvalidCertificateRef,
         message: `${where}: Secret not found`,
+      });
+      continue;
+    }
+    if (secret.metadata.labels?.[MANAGED_BY_LABEL] === 'gatefleet') {
+      // gatefleet's own credentials (a fleet's xDS client certificate): serving
+      // one would hand its key, over xDS, to another fleet's gateways — which
+      // could then claim that fleet's identity to the controller.
+      l.refProblems.push({
+        reason: Reason.InvalidCertificateRef,
+        message: `${where}: Secret is gatefleet's own credential (label ${MANAGED_BY_LABEL}: gatefleet) and cannot serve a listener`,
       });
       continue;
     }
