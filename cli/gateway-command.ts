@@ -3,11 +3,15 @@
 // supervising one gateway per worker. SIGTERM (or SIGINT) drains: stop
 // accepting, finish requests in flight, exit 0.
 import cluster from 'node:cluster';
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import { pino } from 'pino';
 import { Gateway } from '../gateway/gateway.js';
 import { serveWorker, superviseWorkers, WORKER_INDEX_ENV } from '../gateway/cluster.js';
-import { parseGatewayOptions, type GatewayCliOptions } from './gateway-options.js';
+import {
+  parseGatewayOptions,
+  xdsChannelCredentials,
+  type GatewayCliOptions,
+} from './gateway-options.js';
 
 export { GATEWAY_USAGE } from './gateway-options.js';
 
@@ -86,7 +90,7 @@ function xdsTls(t: NonNullable<GatewayCliOptions['tls']>): {
   xdsChannelOptions?: grpc.ChannelOptions;
 } {
   return {
-    xdsCredentials: grpc.credentials.createSsl(t.ca ?? null, t.key ?? null, t.cert ?? null),
+    xdsCredentials: xdsChannelCredentials(t),
     ...(t.serverName
       ? {
           xdsChannelOptions: {

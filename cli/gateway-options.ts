@@ -5,7 +5,10 @@ import { isIP } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { parseArgs } from 'node:util';
+import type { ChannelCredentials } from '@grpc/grpc-js';
 import { ErrorCode, GatefleetError } from '../controller/errors.js';
+import { CertificateFiles, type TlsFilePaths } from '../xds/tls/cert-files.js';
+import { reloadingChannelCredentials } from '../xds/tls/client-credentials.js';
 
 export const GATEWAY_USAGE = `Usage: gatefleet gateway --xds <host:port> --fleet <namespace/gateway> [options]
 
@@ -27,6 +30,8 @@ xDS, and it keeps serving its last configuration while the controller is away.
   --xds-ca <file>         CA to verify the controller with; enables TLS   (GATEFLEET_XDS_CA)
   --xds-cert <file>       client certificate for mTLS (with --xds-key)    (GATEFLEET_XDS_CERT)
   --xds-key <file>        client key for mTLS (with --xds-cert)           (GATEFLEET_XDS_KEY)
+                          these three are re-read at every reconnection: a rotated
+                          Secret applies without a restart
   --xds-server-name <n>   name to verify the controller's certificate for
                           (GATEFLEET_XDS_SERVER_NAME; default: the --xds host)
   --workers <n|auto>      worker processes (GATEFLEET_WORKERS; default 1; auto = one per core)
@@ -40,6 +45,17 @@ export interface XdsTls {
   cert?: Buffer;
   key?: Buffer;
   serverName?: string;
+  /** Where ca, cert and key were read from: re-read on every reconnection. */
+  files: TlsFilePaths;
+}
+
+/**
+ * Credentials for the gateway's xDS channel that re-read `tls.files` on every
+ * reconnection (and poll them), so a rotated Secret reaches a running
+ * gateway; files unreadable at that moment leave the previous ones in use.
+ */
+export function xdsChannelCredentials(tls: XdsTls): ChannelCredentials {
+  return reloadingChannelCredentials(tls.files);
 }
 
 export interface GatewayCliOptions {
@@ -175,9 +191,11 @@ export function parseGatewayOptions(
 }
 
 function tlsOptions(get: (f: Flag) => { value?: string; where: string }): { tls?: XdsTls } {
-  const read = (f: Flag): Buffer | undefined => {
+  const files: TlsFilePaths = {};
+  const read = (f: 'xds-ca' | 'xds-cert' | 'xds-key'): Buffer | undefined => {
     const { value, where } = get(f);
     if (value === undefined) return undefined;
+    files[f === 'xds-ca' ? 'ca' : f === 'xds-cert' ? 'cert' : 'key'] = value;
     try {
       return readFileSync(value);
     } catch (e) {
@@ -200,12 +218,18 @@ function tlsOptions(get: (f: Flag) => { value?: string; where: string }): { tls?
       throw usage('--xds-server-name needs TLS: give --xds-ca or --xds-cert and --xds-key');
     return {};
   }
+  try {
+    new CertificateFiles(files); // what the connection will use must be usable now
+  } catch (e) {
+    throw usage(`--xds-ca/--xds-cert/--xds-key: ${(e as Error).message}`);
+  }
   return {
     tls: {
       ...(ca ? { ca } : {}),
       ...(cert ? { cert } : {}),
       ...(key ? { key } : {}),
       ...(serverName ? { serverName } : {}),
+      files,
     },
   };
 }

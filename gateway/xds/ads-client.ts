@@ -5,7 +5,10 @@
 // configuration stays. When the stream breaks it reconnects with jittered
 // exponential back-off and, in delta mode, tells the server which versions it
 // still holds, so only what changed meanwhile is sent; the configuration
-// keeps serving throughout.
+// keeps serving throughout. Credentials made by
+// xds/tls/client-credentials.ts re-read their files before every
+// reconnection; when they changed, the channel is replaced so the next
+// connection presents the new certificate.
 import { createHash } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { PUSH_ORDER } from '../../xds/proto/root.js';
@@ -13,6 +16,7 @@ import type { DeltaDiscoveryRequest } from '../../xds/generated/envoy/service/di
 import type { DeltaDiscoveryResponse__Output } from '../../xds/generated/envoy/service/discovery/v3/DeltaDiscoveryResponse.js';
 import type { DiscoveryRequest } from '../../xds/generated/envoy/service/discovery/v3/DiscoveryRequest.js';
 import type { DiscoveryResponse__Output } from '../../xds/generated/envoy/service/discovery/v3/DiscoveryResponse.js';
+import { reloadChannelCredentials } from '../../xds/tls/client-credentials.js';
 import type { ResourceUpdate } from '../config/store.js';
 import {
   adsClientConstructor,
@@ -80,28 +84,55 @@ export class AdsClient {
   /** SotW: last accepted version per type (sent back with a NACK and on reconnect). */
   private readonly accepted = new Map<string, string>();
   private readonly backoff: Backoff;
+  /** Generation of the TLS files the current channel was opened with. */
+  private tlsGeneration?: number;
 
   constructor(private readonly opts: AdsClientOptions) {
     this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
   }
 
   start(): void {
-    const Ads = adsClientConstructor();
-    this.client = new Ads(
-      this.opts.address,
-      this.opts.credentials ?? grpc.credentials.createInsecure(),
-      {
-        'grpc.keepalive_time_ms': 30_000,
-        'grpc.keepalive_timeout_ms': 10_000,
-        'grpc.max_receive_message_length': 256 << 20,
-        // The channel's own connection back-off must not exceed ours, or a
-        // reconnect waits for grpc's default (up to 120 s) whatever we do.
-        'grpc.initial_reconnect_backoff_ms': this.backoff.baseMs,
-        'grpc.max_reconnect_backoff_ms': this.backoff.maxMs,
-        ...this.opts.channelOptions,
-      },
-    );
+    this.client = this.newClient();
     this.connect();
+  }
+
+  private newClient(): AdsStub {
+    const Ads = adsClientConstructor();
+    return new Ads(this.opts.address, this.opts.credentials ?? grpc.credentials.createInsecure(), {
+      'grpc.keepalive_time_ms': 30_000,
+      'grpc.keepalive_timeout_ms': 10_000,
+      'grpc.max_receive_message_length': 256 << 20,
+      // The channel's own connection back-off must not exceed ours, or a
+      // reconnect waits for grpc's default (up to 120 s) whatever we do.
+      'grpc.initial_reconnect_backoff_ms': this.backoff.baseMs,
+      'grpc.max_reconnect_backoff_ms': this.backoff.maxMs,
+      // A replaced channel must not hand its successor a pooled connection
+      // made with the old certificate.
+      'grpc.use_local_subchannel_pool': 1,
+      ...this.opts.channelOptions,
+    });
+  }
+
+  /**
+   * Before every connection: re-reads the TLS files; when they changed since
+   * the channel was opened, replaces it (its connection, if still open,
+   * presents the old certificate). Unusable files keep the previous ones.
+   */
+  private refreshCredentials(): void {
+    const r = reloadChannelCredentials(this.opts.credentials);
+    if (!r) return;
+    if (r.error)
+      this.opts.log('warn', 'xDS TLS files unusable; keeping the previous credentials', {
+        error: r.error,
+      });
+    if (this.tlsGeneration === undefined || this.tlsGeneration === r.generation) {
+      this.tlsGeneration = r.generation;
+      return;
+    }
+    this.tlsGeneration = r.generation;
+    this.opts.log('info', 'xDS TLS files changed; reconnecting with them', {});
+    this.client?.close();
+    this.client = this.newClient();
   }
 
   stop(): void {
@@ -131,6 +162,7 @@ export class AdsClient {
 
   private connect(): void {
     if (this.stopped || !this.client) return;
+    this.refreshCredentials();
     const delta = this.opts.mode === 'delta';
     const stream: Stream = delta
       ? this.client.DeltaAggregatedResources()

@@ -11,6 +11,7 @@ import type { DiscoveryRequest__Output } from '../generated/envoy/service/discov
 import type { DiscoveryResponse } from '../generated/envoy/service/discovery/v3/DiscoveryResponse.js';
 import type { SnapshotCache } from '../cache.js';
 import { protoIncludeDirs } from '../proto/root.js';
+import { identityOfPeer, NodeIdentityGuard, type ClaimedNode } from '../tls/identity.js';
 import { DeltaStream } from './delta-stream.js';
 import { XdsMetrics } from './metrics.js';
 import { NodeRegistry } from './nodes.js';
@@ -47,6 +48,15 @@ export interface XdsServerOptions {
   /** Streams are closed after this long so gateways spread over controller replicas. */
   maxConnectionAgeMs?: number;
   credentials?: grpc.ServerCredentials;
+  /**
+   * Kubernetes mode: every stream's node.cluster must be the node group its
+   * client certificate was issued for (xds/tls/identity.ts); a stream that
+   * claims another, or changes it, is closed with PERMISSION_DENIED before
+   * anything is sent. Needs credentials that require client certificates
+   * (xds/tls/server-credentials.ts): without one every stream is refused.
+   * Off in standalone mode.
+   */
+  verifyNodeIdentity?: boolean;
 }
 
 export class XdsServer {
@@ -122,7 +132,12 @@ export class XdsServer {
       (r) => call.write(r),
       (message) => call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: message }),
     );
-    this.wire(call, stream, (req) => stream.onRequest(req));
+    this.wire(
+      call,
+      stream,
+      (req) => stream.onRequest(req),
+      (req) => req.node,
+    );
   }
 
   private delta(
@@ -133,14 +148,25 @@ export class XdsServer {
       (r) => call.write(r),
       (message) => call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: message }),
     );
-    this.wire(call, stream, (req) => stream.onRequest(req));
+    this.wire(
+      call,
+      stream,
+      (req) => stream.onRequest(req),
+      (req) => req.node,
+    );
   }
 
   private wire<Req, Res>(
     call: grpc.ServerDuplexStream<Req, Res>,
     stream: SotwStream | DeltaStream,
     onRequest: (req: Req) => void,
+    nodeOf: (req: Req) => ClaimedNode | null | undefined,
   ): void {
+    const guard = this.opts.verifyNodeIdentity
+      ? new NodeIdentityGuard(identityOfPeer(call.getAuthContext().sslPeerCertificate))
+      : undefined;
+    let refused = false;
+    let verified = false;
     const handle = {
       close: () => {
         stream.close();
@@ -153,6 +179,35 @@ export class XdsServer {
       stream.close();
     };
     call.on('data', (req: Req) => {
+      if (refused) return;
+      const refusal = guard?.check(nodeOf(req));
+      if (refusal) {
+        refused = true;
+        const certified = 'nodeGroup' in guard!.identity ? guard!.identity.nodeGroup : '';
+        this.metrics.identityRejections.inc({
+          reason: refusal.reason,
+          certified_node_group: certified,
+        });
+        this.ctx.log('warn', 'xDS stream refused: node identity', {
+          reason: refusal.reason,
+          claimed: refusal.claimed,
+          certified: certified || undefined,
+          node: nodeOf(req)?.id ?? undefined,
+          message: refusal.message,
+        });
+        call.emit('error', { code: grpc.status.PERMISSION_DENIED, details: refusal.message });
+        return;
+      }
+      if (guard && !verified && guard.boundNodeGroup !== undefined) {
+        verified = true;
+        const id = guard.identity as { serial: string; fingerprint256: string };
+        this.ctx.log('info', 'xDS client certificate verified', {
+          node: nodeOf(req)?.id ?? undefined,
+          nodeGroup: guard.boundNodeGroup,
+          serial: id.serial,
+          fingerprint256: id.fingerprint256,
+        });
+      }
       try {
         onRequest(req);
       } catch (e) {

@@ -8,6 +8,7 @@ export class XdsMetrics {
   readonly nacks: Counter<'type_url' | 'node_group'>;
   readonly connectedNodes: Gauge<'node_group'>;
   readonly snapshotsPublished: Counter<string>;
+  readonly identityRejections: Counter<'reason' | 'certified_node_group'>;
 
   constructor(readonly registry: Registry = new Registry()) {
     this.responses = new Counter({
@@ -43,6 +44,14 @@ export class XdsMetrics {
     this.snapshotsPublished = new Counter({
       name: 'gatefleet_xds_snapshots_published_total',
       help: 'Node group snapshots published with a new version',
+      registers: [registry],
+    });
+    // Labelled by the certified node group, never the claimed one: a claim is
+    // whatever a client sends and would make the label set unbounded.
+    this.identityRejections = new Counter({
+      name: 'gatefleet_xds_identity_rejections_total',
+      help: 'xDS streams refused because node.cluster is not the node group of the client certificate',
+      labelNames: ['reason', 'certified_node_group'],
       registers: [registry],
     });
   }
