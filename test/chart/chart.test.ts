@@ -50,6 +50,8 @@ const EXPECTED_CLUSTER_GRANTS = [
   ),
   ...expand(['gatefleet.io'], ['fleetconfigs'], READ),
   ...expand([''], ['secrets', 'namespaces'], READ),
+  // Fleets' xDS client-certificate Secrets.
+  ...expand([''], ['secrets'], ['create', 'patch', 'delete']),
   ...expand(['discovery.k8s.io'], ['endpointslices'], READ),
   ...expand(['apiextensions.k8s.io'], ['customresourcedefinitions'], READ),
   ...expand(
@@ -164,13 +166,12 @@ describe('charts/gatefleet', () => {
       expect(r.resourceNames).toBeUndefined();
       expect((r as Any).nonResourceURLs).toBeUndefined();
     }
-    // Never: writing Gateway API specs, Secrets, RBAC, pods; escalate, bind, impersonate.
+    // Never: writing Gateway API specs, Secrets' updates, RBAC, pods; escalate, bind, impersonate.
     const all = grants(rules).join(' ');
     for (const bad of [
       'gateway.networking.k8s.io/gateways:update',
       'gateway.networking.k8s.io/httproutes:patch',
-      '/secrets:create',
-      '/secrets:patch',
+      '/secrets:update',
       '/pods:',
       'rbac.authorization.k8s.io',
       ':escalate',
@@ -230,7 +231,7 @@ describe('charts/gatefleet', () => {
   it('generates a CA and an xDS certificate for the Service when no Secret is given', () => {
     const secret = chart.get('Secret') as Any;
     expect(secret.type).toBe('kubernetes.io/tls');
-    expect(Object.keys(secret.data).sort()).toEqual(['ca.crt', 'tls.crt', 'tls.key']);
+    expect(Object.keys(secret.data).sort()).toEqual(['ca.crt', 'ca.key', 'tls.crt', 'tls.key']);
     const pem = (k: string) => Buffer.from(secret.data[k], 'base64');
     const ca = new X509Certificate(pem('ca.crt'));
     const cert = new X509Certificate(pem('tls.crt'));
@@ -238,6 +239,8 @@ describe('charts/gatefleet', () => {
     expect(cert.ca).toBe(false);
     expect(cert.verify(ca.publicKey)).toBe(true);
     expect(cert.checkPrivateKey(createPrivateKey(pem('tls.key')))).toBe(true);
+    // The CA's key, from which the controller issues gateways' client certificates.
+    expect(ca.checkPrivateKey(createPrivateKey(pem('ca.key')))).toBe(true);
     expect(cert.checkHost('gatefleet-xds.gatefleet-system.svc')).toBe(
       'gatefleet-xds.gatefleet-system.svc',
     );
