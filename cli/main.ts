@@ -8,6 +8,7 @@ const USAGE = `Usage: gatefleet <command> [options]
 
 Commands:
   run         run gatefleet without Kubernetes: YAML directory → controller → local gateways
+  controller  run gatefleet in Kubernetes (informers, status, leader election, fleets)
   status      show what a running \`gatefleet run\` knows: resources, conditions, fleet
   translate   translate Gateway API YAML into statuses, fleet IR and xDS
   validate    check Gateway API YAML against the CRDs' schemas and CEL rules
@@ -33,6 +34,10 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
         return 0;
       },
     };
+  },
+  controller: async () => {
+    const m = await import('./controller-command.js');
+    return { usage: m.CONTROLLER_USAGE, run: (argv) => m.runController(argv) };
   },
   gateway: async () => {
     const m = await import('./gateway-command.js');

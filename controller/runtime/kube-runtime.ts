@@ -28,19 +28,23 @@ export type RuntimeLog = (
   fields?: Record<string, unknown>,
 ) => void;
 
-/** Writes statuses to the API server (only the leader's is active). */
+/** Writes statuses to the API server. Only the leader has one; a new one per term. */
 export interface StatusSink {
   update(desired: readonly StatusUpdate[]): void;
   stop(): Promise<void>;
 }
 
-/** Runs fleets as Deployments (only the leader's is active). */
+/** Runs fleets as Deployments. Only the leader has one; a new one per term. */
 export interface FleetProvisioner {
   reconcile(
     ir: IR,
     gateways: (namespace: string, name: string) => KubeObject | undefined,
   ): Promise<unknown>;
   addressesOf(fleet: string): { type: 'IPAddress' | 'Hostname'; value: string }[];
+  /** A Service added, changed or deleted (`gone`), for Gateway addresses. */
+  serviceChanged(svc: KubeObject, gone?: boolean): void;
+  /** The term is over: start nothing more. */
+  stop(): void;
 }
 
 export interface KubeRuntimeOptions {
@@ -57,8 +61,11 @@ export interface KubeRuntimeOptions {
   xdsServerOptions?: Partial<XdsServerOptions>;
   /** Streams are closed after this long so gateways spread over replicas (default 30 min). */
   maxConnectionAgeMs?: number;
+  /** Called each time this replica becomes the leader (as is `provisioner`). */
   statusWriter?: (provider: KubeProvider) => StatusSink;
   provisioner?: (provider: KubeProvider) => FleetProvisioner;
+  /** While leading, reconcile the fleets at least this often (drift repair; default 60 s). */
+  provisionResyncMs?: number;
   leaderElection?: { leaseDurationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number };
   reports?: { heartbeatMs?: number; staleMs?: number; minIntervalMs?: number };
   debounceMs?: number;
@@ -75,6 +82,7 @@ export class KubeRuntime {
   readonly reports: FleetReports;
   private statusSink?: StatusSink;
   private fleetProvisioner?: FleetProvisioner;
+  private resync?: NodeJS.Timeout;
   private admin?: Server;
   private translated = false;
   private inputsDirty = false;
@@ -118,8 +126,6 @@ export class KubeRuntime {
       ...opts.leaderElection,
       ...(log ? { log } : {}),
     });
-    this.statusSink = opts.statusWriter?.(this.provider);
-    this.fleetProvisioner = opts.provisioner?.(this.provider);
   }
 
   isLeader(): boolean {
@@ -158,7 +164,7 @@ export class KubeRuntime {
     this.xds.nodes.onChange(() => this.reports.localChanged());
     this.reports.onChange(() => this.controller.refresh());
     this.controller.onStatuses((s) => {
-      if (this.isLeader()) this.statusSink?.update(s);
+      this.statusSink?.update(s);
     });
     this.controller.onTranslated((r) => {
       this.translated = true;
@@ -170,12 +176,7 @@ export class KubeRuntime {
       });
       if (this.isLeader()) this.provision();
     });
-    this.elector.onChange((leading) => {
-      if (!leading || !this.translated) return;
-      // A new leader writes what it knows now and provisions at once.
-      this.statusSink?.update(this.controller.statuses());
-      this.provision();
-    });
+    this.elector.onChange((leading) => this.leadershipChanged(leading));
 
     this.provider.onChange((c) => this.cacheChanged(c));
     this.provider.start();
@@ -191,16 +192,45 @@ export class KubeRuntime {
 
   async stop(): Promise<void> {
     await this.elector.stop(true);
+    this.leadershipChanged(false);
     this.controller.stop();
-    await this.statusSink?.stop();
     await this.reports.stop();
     await this.xds.close();
     await this.provider.stop();
     await new Promise((r) => (this.admin ? this.admin.close(r) : r(undefined)));
   }
 
+  private leadershipChanged(leading: boolean): void {
+    clearInterval(this.resync);
+    this.fleetProvisioner?.stop();
+    this.fleetProvisioner = undefined;
+    const writer = this.statusSink;
+    this.statusSink = undefined;
+    // A deposed leader writes nothing more (what is queued is dropped).
+    writer
+      ?.stop()
+      .catch((e: unknown) =>
+        this.opts.log?.('warn', 'stopping the status writer', { error: String(e) }),
+      );
+    if (!leading) return;
+    this.statusSink = this.opts.statusWriter?.(this.provider);
+    const p = this.opts.provisioner?.(this.provider);
+    if (p) {
+      for (const svc of this.provider.list('Service')) p.serviceChanged(svc);
+      this.fleetProvisioner = p;
+      this.resync = setInterval(() => this.provision(), this.opts.provisionResyncMs ?? 60_000);
+    }
+    if (!this.translated) return; // the first translation provisions
+    // A new leader writes what it knows now and provisions at once.
+    this.statusSink?.update(this.controller.statuses());
+    this.provision();
+  }
+
   /** Coalesces a burst of cache events into one setInputs (the controller debounces further). */
   private cacheChanged(c: CacheChange): void {
+    if (c.kind === 'Service' && c.object) {
+      this.fleetProvisioner?.serviceChanged(c.object, c.type === 'delete');
+    }
     if (!this.provider.synced()) return;
     if (c.statusOnly) return;
     if (this.inputsDirty) return;
