@@ -14,10 +14,13 @@ import { CLI, ROOT } from '../support/cli.js';
 import { GatewayProcess } from '../support/gateway-harness.js';
 import { httpGet } from '../support/http.js';
 import { gatewayClass } from '../support/k8s.js';
+import { renderChart } from '../support/chart.js';
 import {
+  apply,
   create,
   hostAddress,
   remove,
+  serviceAccountKubeconfig,
   startCluster,
   waitFor,
   type TestCluster,
@@ -33,6 +36,8 @@ let cluster: TestCluster;
 let backend: EchoBackend;
 let listenPort: number;
 let pki: { dir: string; ca: string; cert: string; key: string };
+/** The controller runs as the chart's ServiceAccount, with only the chart's RBAC. */
+let controllerKubeconfig: string;
 
 interface Replica {
   name: string;
@@ -48,7 +53,7 @@ function startReplica(name: string): Replica {
     cwd: ROOT,
     env: {
       ...process.env,
-      KUBECONFIG: cluster.kubeconfigPath,
+      KUBECONFIG: controllerKubeconfig,
       GATEFLEET_NAMESPACE: NS,
       GATEFLEET_POD_NAME: name,
       GATEFLEET_XDS: '127.0.0.1:0',
@@ -183,6 +188,13 @@ beforeAll(async () => {
     r,
     route('cross', 'apps', 'cross.example.com', { name: 'echo', namespace: 'backends', port: 80 }),
   );
+  // The chart's RBAC, exactly as rendered, bound to the ServiceAccount the replicas run as.
+  const chart = await renderChart({}, { namespace: NS });
+  for (const o of chart.objects) {
+    if (!['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(o.kind)) continue;
+    await apply(r, o as unknown as Record<string, unknown>);
+  }
+  controllerKubeconfig = serviceAccountKubeconfig(cluster, NS, 'gatefleet-controller');
   startReplica('ctrl-a');
   startReplica('ctrl-b');
   await waitFor('both replicas running', () => replicas.every((x) => x.xdsPort), 60_000);
@@ -261,6 +273,22 @@ describe('gatefleet controller on a real API server', () => {
     const svc = (await get<{ items: Any[] }>(kinds.Service)).items[0]!;
     expect(svc.spec.type).toBe('LoadBalancer');
     expect(svc.spec.ports.map((p: Any) => p.port)).toEqual([listenPort]); // no admin port
+    // A cloud provider's load balancer answers: the Gateway's addresses follow the Service.
+    await cluster.rest.request(
+      'PATCH',
+      `/api/v1/namespaces/edge/services/${svc.metadata.name}/status`,
+      {
+        contentType: 'application/merge-patch+json',
+        body: { status: { loadBalancer: { ingress: [{ ip: '203.0.113.7' }] } } },
+      },
+    );
+    await waitFor('Gateway status.addresses', async () => {
+      const g = await get(`${GW}/namespaces/edge/gateways/gw`);
+      return (
+        JSON.stringify(g.status?.addresses) ===
+        JSON.stringify([{ type: 'IPAddress', value: '203.0.113.7' }])
+      );
+    });
   }, 60_000);
 
   it('a gateway presenting its provisioned certificate is accepted, makes the Gateway Programmed and serves', async () => {
@@ -441,4 +469,13 @@ describe('gatefleet controller on a real API server', () => {
       );
     }
   }, 60_000);
+
+  it("needed nothing beyond the chart's RBAC: no request of either replica was forbidden", () => {
+    const forbidden = replicas.flatMap((r) =>
+      r.logs.filter((l) => /\b403\b|forbidden/i.test(JSON.stringify(l))),
+    );
+    expect(forbidden).toEqual([]);
+    // And the replicas did log (the check above is not vacuous).
+    expect(replicas.every((r) => r.logs.length > 5)).toBe(true);
+  });
 });

@@ -1,7 +1,7 @@
 // A real etcd + kube-apiserver (+ kube-controller-manager) for one test file,
 // from hack/kube/control-plane.sh, with the Gateway API CRDs (experimental
 // channel, v1.6.1) and gatefleet's CRD installed and established.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -187,9 +187,13 @@ const PLURALS: Record<string, string> = {
   HorizontalPodAutoscaler: 'horizontalpodautoscalers',
   Lease: 'leases',
   Event: 'events',
+  ClusterRole: 'clusterroles',
+  ClusterRoleBinding: 'clusterrolebindings',
+  Role: 'roles',
+  RoleBinding: 'rolebindings',
 };
 
-const CLUSTER_SCOPED = new Set(['GatewayClass', 'Namespace']);
+const CLUSTER_SCOPED = new Set(['GatewayClass', 'Namespace', 'ClusterRole', 'ClusterRoleBinding']);
 
 /** The collection path of an object's kind (in its namespace, if namespaced). */
 export function collectionOf(obj: Record<string, unknown>): string {
@@ -246,4 +250,73 @@ export function hostAddress(): string {
     for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
   }
   throw new Error('this machine has no non-loopback IPv4 address for test backends');
+}
+
+/**
+ * A kubeconfig that authenticates as a ServiceAccount (a client certificate
+ * from the cluster's CA with CN system:serviceaccount:<ns>:<name>), so a
+ * process runs with exactly the RBAC bound to that ServiceAccount.
+ */
+export function serviceAccountKubeconfig(
+  cluster: TestCluster,
+  namespace: string,
+  name: string,
+): string {
+  const base = join(cluster.dir, `sa-${namespace}-${name}`);
+  const run = (args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
+  run(['genrsa', '-out', `${base}.key`, '2048']);
+  run([
+    'req',
+    '-new',
+    '-key',
+    `${base}.key`,
+    '-subj',
+    `/O=system:serviceaccounts/O=system:serviceaccounts:${namespace}/CN=system:serviceaccount:${namespace}:${name}`,
+    '-out',
+    `${base}.csr`,
+  ]);
+  writeFileSync(`${base}.ext`, 'extendedKeyUsage=clientAuth\n');
+  run([
+    'x509',
+    '-req',
+    '-in',
+    `${base}.csr`,
+    '-CA',
+    join(cluster.dir, 'ca.crt'),
+    '-CAkey',
+    join(cluster.dir, 'ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    `${base}.ext`,
+    '-out',
+    `${base}.crt`,
+  ]);
+  const server = cluster.kc.getCurrentCluster()!.server;
+  const b64 = (f: string) => readFileSync(f).toString('base64');
+  const path = `${base}.kubeconfig`;
+  writeFileSync(
+    path,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      '  - name: c',
+      '    cluster:',
+      `      server: ${server}`,
+      `      certificate-authority-data: ${b64(join(cluster.dir, 'ca.crt'))}`,
+      'users:',
+      '  - name: u',
+      '    user:',
+      `      client-certificate-data: ${b64(`${base}.crt`)}`,
+      `      client-key-data: ${b64(`${base}.key`)}`,
+      'contexts:',
+      '  - name: c',
+      '    context: { cluster: c, user: u }',
+      'current-context: c',
+      '',
+    ].join('\n'),
+  );
+  return path;
 }
