@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runGatewayBench } from './gateway-bench.js';
+import { runStatusBench } from './status-bench.js';
 import { runTranslateBench } from './translate-bench.js';
 import { runXdsFanoutBench } from './xds-fanout-bench.js';
 
@@ -30,6 +31,12 @@ if (want('gateway')) {
   const g = await runGatewayBench();
   results.gateway = g.rows;
   console.log(`\n## Gateway data plane\n\n${g.markdown}\n`);
+}
+
+if (want('status')) {
+  const s = await runStatusBench();
+  results.status = s.rows;
+  console.log(`\n## Status writes (1,000 HTTPRoutes at once)\n\n${s.markdown}\n`);
 }
 
 // A run of some benchmarks keeps the other benchmarks' last results.
