@@ -23,6 +23,7 @@ export default tseslint.config(
         TextEncoder: 'readonly',
         TextDecoder: 'readonly',
         queueMicrotask: 'readonly',
+        fetch: 'readonly',
       },
     },
     rules: {
