@@ -69,7 +69,7 @@ export function generate(target = outDir) {
   for (const file of listFiles(target)) {
     const text = readFileSync(file, 'utf8');
     const fixed = text.replace(
-      /^\/\/ Original file: (.*)$/m,
+      /^\/\/ Original file: (.*)$/gm,
       (_, p) => `// Original file: ${relative(root, p)}`,
     );
     if (fixed !== text) writeFileSync(file, fixed);

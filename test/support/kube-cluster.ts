@@ -119,7 +119,18 @@ export async function startCluster(
   await rm(dir, { recursive: true, force: true });
   const args = ['up', dir];
   if (opts.controllerManager) args.push('--with-controller-manager');
-  const kubeconfigPath = (await run(args)).split('\n').pop()!;
+  // control-plane.sh picks free ports and then binds them: a test file
+  // starting its cluster at the same moment can take one in between.
+  let kubeconfigPath = '';
+  for (let attempt = 1; ; attempt++) {
+    try {
+      kubeconfigPath = (await run(args)).split('\n').pop()!;
+      break;
+    } catch (e) {
+      if (attempt === 3 || !/address already in use/.test((e as Error).message)) throw e;
+      await run(['down', dir]).catch(() => undefined);
+    }
+  }
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfigPath);
   const rest = new KubeRest(kc);
