@@ -172,10 +172,10 @@ export class Gateway {
     const resources: Record<string, unknown> = {};
     for (const t of PUSH_ORDER) {
       const type = typeOfUrl(t);
-      resources[t.split('.').pop()!] = this.store.raw(t).map((r) => ({
+      resources[t.split('.').pop()!] = this.store.encoded(t).map((r) => ({
         name: r.name,
         version: r.version,
-        resource: redact(toProto3Json(type, type.fromObject(r.resource as object))),
+        resource: redact(toProto3Json(type, type.decode(r.bytes))),
       }));
     }
     return {

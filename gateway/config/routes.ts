@@ -154,11 +154,28 @@ function checkModifiable(name: string, where: string): void {
     );
 }
 
+/**
+ * Shared by every route and backend without header changes: a 5,000-route
+ * table has tens of thousands of them, and the gateway's memory is a target.
+ * Frozen because it is shared; nothing mutates compiled configuration.
+ */
+const NO_MUTATION: HeaderMutation = Object.freeze({
+  add: Object.freeze([]) as unknown as HeaderAdd[],
+  remove: Object.freeze([]) as unknown as string[],
+});
+const NO_MATCHERS: CompiledRoute['headers'] = Object.freeze(
+  [],
+) as unknown as CompiledRoute['headers'];
+const NO_MIRRORS: ForwardAction['mirrors'] = Object.freeze(
+  [],
+) as unknown as ForwardAction['mirrors'];
+
 function headerMutation(
   add: HeaderValueOption[] | undefined,
   remove: string[] | undefined,
   where: string,
 ): HeaderMutation {
+  if (!add?.length && !remove?.length) return NO_MUTATION;
   const out: HeaderMutation = { add: [], remove: [] };
   for (const o of add ?? []) {
     const name = (o.header?.key ?? '').toLowerCase();
@@ -183,7 +200,7 @@ function headerMutation(
     checkModifiable(name, where);
     out.remove.push(name);
   }
-  return out;
+  return out.add.length || out.remove.length ? out : NO_MUTATION;
 }
 
 function pathMatcher(r: Route, where: string): { test: (p: string) => boolean; prefix?: string } {
@@ -269,13 +286,16 @@ function forwardAction(a: RouteAction, where: string): ForwardAction {
     clusterNotFoundStatus:
       NOT_FOUND_STATUS[a.cluster_not_found_response_code ?? 'SERVICE_UNAVAILABLE'] ?? 503,
     timeoutMs: a.timeout ? durationMs(a.timeout)! : DEFAULT_ROUTE_TIMEOUT_MS,
-    mirrors: (a.request_mirror_policies ?? []).map((m) => {
-      const f = m.runtime_fraction?.default_value;
-      const den =
-        { HUNDRED: 100, TEN_THOUSAND: 10_000, MILLION: 1_000_000 }[f?.denominator ?? 'HUNDRED'] ??
-        100;
-      return { cluster: m.cluster ?? '', fraction: f ? (f.numerator ?? 0) / den : 1 };
-    }),
+    mirrors: !a.request_mirror_policies?.length
+      ? NO_MIRRORS
+      : a.request_mirror_policies.map((m) => {
+          const f = m.runtime_fraction?.default_value;
+          const den =
+            { HUNDRED: 100, TEN_THOUSAND: 10_000, MILLION: 1_000_000 }[
+              f?.denominator ?? 'HUNDRED'
+            ] ?? 100;
+          return { cluster: m.cluster ?? '', fraction: f ? (f.numerator ?? 0) / den : 1 };
+        }),
     websocket: (a.upgrade_configs ?? []).some(
       (u) => u.upgrade_type === 'websocket' && u.enabled?.value !== false,
     ),
@@ -367,14 +387,18 @@ function compileRoute(r: Route, where: string): CompiledRoute {
   const out: CompiledRoute = {
     name: r.name ?? '',
     path: path.test,
-    headers: (r.match?.headers ?? []).map((h) => headerMatcher(h, w)),
-    query: (r.match?.query_parameters ?? []).map((q) => {
-      const name = q.name ?? '';
-      if (q.query_parameter_match_specifier === 'present_match') {
-        return { name, test: (v: string | undefined) => v !== undefined };
-      }
-      return { name, test: stringMatcher(q.string_match, `${w} query ${name}`) };
-    }),
+    headers: r.match?.headers?.length
+      ? r.match.headers.map((h) => headerMatcher(h, w))
+      : NO_MATCHERS,
+    query: !r.match?.query_parameters?.length
+      ? NO_MATCHERS
+      : r.match.query_parameters.map((q) => {
+          const name = q.name ?? '';
+          if (q.query_parameter_match_specifier === 'present_match') {
+            return { name, test: (v: string | undefined) => v !== undefined };
+          }
+          return { name, test: stringMatcher(q.string_match, `${w} query ${name}`) };
+        }),
     action,
     request: headerMutation(r.request_headers_to_add, r.request_headers_to_remove, w),
     response: headerMutation(r.response_headers_to_add, r.response_headers_to_remove, w),

@@ -42,9 +42,15 @@ export interface ResourceUpdate {
   bytes: Uint8Array;
 }
 
+/**
+ * What the store keeps per resource: its compiled form, and its protobuf
+ * bytes (copied out of the response) for the config dump. The decoded
+ * object is dropped after compiling: at 5,000 routes it weighs about five
+ * times the bytes, and only /config_dump ever needs it again.
+ */
 interface Entry<T> {
   version: string;
-  raw: unknown;
+  bytes: Uint8Array;
   compiled: T;
 }
 
@@ -88,12 +94,12 @@ export class ConfigStore {
     );
   }
 
-  /** Decoded resources per type, for the config dump. */
-  raw(typeUrl: string): { name: string; version: string; resource: unknown }[] {
+  /** Resources held per type as received (protobuf bytes), for the config dump. */
+  encoded(typeUrl: string): { name: string; version: string; bytes: Uint8Array }[] {
     const kind = KIND_OF[typeUrl];
     if (!kind) return [];
     return [...this.entries[kind]]
-      .map(([name, e]) => ({ name, version: e.version, resource: e.raw }))
+      .map(([name, e]) => ({ name, version: e.version, bytes: e.bytes }))
       .sort((a, b) => (a.name < b.name ? -1 : 1));
   }
 
@@ -142,7 +148,11 @@ export class ConfigStore {
         own,
         prev && prev.version === u.version
           ? prev
-          : { version: u.version, raw, compiled: (COMPILE[kind] as (r: unknown) => unknown)(raw) },
+          : {
+              version: u.version,
+              bytes: Buffer.from(u.bytes),
+              compiled: (COMPILE[kind] as (r: unknown) => unknown)(raw),
+            },
       );
     }
     const entries = { ...this.entries, [kind]: next };

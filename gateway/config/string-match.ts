@@ -9,13 +9,17 @@ export interface CompiledStringMatch {
   (value: string | undefined): boolean;
 }
 
+const same = (v: string) => v;
+const lower = (v: string) => v.toLowerCase();
+
 export function stringMatcher(
   m: StringMatcher | null | undefined,
   where: string,
 ): CompiledStringMatch {
   if (!m) throw new ConfigError(`${where}: string_match is required`);
-  const ci = m.ignore_case === true;
-  const norm = (v: string) => (ci ? v.toLowerCase() : v);
+  // Compiled tables hold tens of thousands of matchers: the case-sensitive
+  // ones (nearly all) share one normalizer instead of a closure each.
+  const norm = m.ignore_case === true ? lower : same;
   switch (m.match_pattern) {
     case 'exact': {
       const e = norm(m.exact ?? '');
