@@ -31,6 +31,7 @@ import type { IR } from '../controller/ir/types.js';
 import { SnapshotCache } from '../xds/cache.js';
 import { publishIR } from '../xds/publish.js';
 import { XdsServer } from '../xds/server/ads-server.js';
+import { GATEWAY_NODE_FLAGS } from '../gateway/node-flags.js';
 import { generateCluster } from './fixtures.js';
 import {
   canPin,
@@ -108,7 +109,12 @@ export interface GatewayThroughputRow {
 export interface GatewayScalingRow {
   routes: number;
   runs: number;
+  /** RSS with the routes applied, before any load; then the V8 heap and external memory then. */
   rssMb: number;
+  heapUsedMb: number;
+  externalMb: number;
+  /** RSS right after the c=50 run (young generation grown, connection buffers). */
+  loadedRssMb: number;
   applyMs: number;
   applyMsMin: number;
   applyMsMax: number;
@@ -317,6 +323,32 @@ let gatewaySeq = 0;
 interface RunningGateway {
   child: ChildProcess;
   nodeIds: string[];
+  adminPort: number;
+}
+
+/** The gateway's own memory figures from its /stats (prom-client's process metrics), in MB. */
+async function gatewayMemory(
+  adminPort: number,
+): Promise<{ heapUsedMb: number; heapTotalMb: number; externalMb: number }> {
+  const text = await new Promise<string>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: adminPort, path: '/stats' }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve(body));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  const metric = (name: string) => {
+    const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
+    return m ? Number(m[1]) / 1024 / 1024 : NaN;
+  };
+  return {
+    heapUsedMb: metric('nodejs_heap_size_used_bytes'),
+    heapTotalMb: metric('nodejs_heap_size_total_bytes'),
+    externalMb: metric('nodejs_external_memory_bytes'),
+  };
 }
 
 /** Starts `gatefleet gateway` (pinned to `cpus` unless undefined) and waits until it applied `version`. */
@@ -329,9 +361,11 @@ async function startGateway(
   const id = `bench-gw-${++gatewaySeq}`;
   const workers = opts.workers ?? 1;
   const nodeArgs = opts.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProf] : [];
+  const adminPort = await freePort();
   const child = launch(
     process.execPath,
     [
+      ...GATEWAY_NODE_FLAGS,
       ...nodeArgs,
       CLI,
       'gateway',
@@ -344,7 +378,7 @@ async function startGateway(
       '--bind-address',
       bind,
       '--admin',
-      '127.0.0.1:0',
+      `127.0.0.1:${adminPort}`,
       '--drain-seconds',
       '2',
       ...(workers > 1 ? ['--workers', String(workers)] : []),
@@ -365,7 +399,7 @@ async function startGateway(
     await stopChild(child);
     throw e;
   }
-  return { child, nodeIds };
+  return { child, nodeIds, adminPort };
 }
 
 // ---------------------------------------------------------------- peers
@@ -858,6 +892,9 @@ async function scalingPhase(
     applyMs: number;
     buildMs: number;
     idleRssMb: number;
+    heapUsedMb: number;
+    externalMb: number;
+    loadedRssMb: number;
   }
   const runs = new Map<number, Run[]>();
   for (let rep = 0; rep < REPEATS; rep++) {
@@ -873,13 +910,20 @@ async function scalingPhase(
         const { version, buildMs } = cp.publish(irs.get(n)!);
         const at = await cp.applied(gw.nodeIds, version);
         const applyMs = at - cp.handedOver;
-        await sleep(1_500);
+        await sleep(Number(process.env.GATEFLEET_BENCH_GW_SETTLE_MS ?? 1_500));
         const idleRssMb = rssBytes(gw.child.pid!) / 1024 / 1024;
+        const mem = await gatewayMemory(gw.adminPort);
         const s = await measureQuiet('127.0.0.1', gwPort, 50, gw.child.pid!, loadCpu);
-        runs.set(n, [...(runs.get(n) ?? []), { ...s, applyMs, buildMs, idleRssMb }]);
+        const loadedRssMb = rssBytes(gw.child.pid!) / 1024 / 1024;
+        runs.set(n, [
+          ...(runs.get(n) ?? []),
+          { ...s, applyMs, buildMs, idleRssMb, loadedRssMb, ...mem },
+        ]);
         process.stderr.write(
           `gateway bench: ${n} routes run ${rep + 1}: apply ${fmt(applyMs, 0)} ms ` +
-            `(snapshot build ${fmt(buildMs, 0)} ms before), RSS ${fmt(idleRssMb)} MB, ` +
+            `(snapshot build ${fmt(buildMs, 0)} ms before), RSS ${fmt(idleRssMb)} MB ` +
+            `(V8 heap used ${fmt(mem.heapUsedMb)} of ${fmt(mem.heapTotalMb)}, external ` +
+            `${fmt(mem.externalMb)}; ${fmt(loadedRssMb)} after the load), ` +
             `${fmt(s.rps, 0)} req/s c=50, p99 ${fmt(s.p99Ms, 3)} ms` +
             `${s.errors ? `, ${s.errors} errors` : ''} ` +
             `(others on CPU 0: ${fmt(s.foreignPct, 0)} %, load ${s.load})\n`,
@@ -898,6 +942,9 @@ async function scalingPhase(
       routes: n,
       runs: rs.length,
       rssMb: median(rs.map((r) => r.idleRssMb)),
+      heapUsedMb: median(rs.map((r) => r.heapUsedMb)),
+      externalMb: median(rs.map((r) => r.externalMb)),
+      loadedRssMb: median(rs.map((r) => r.loadedRssMb)),
       applyMs: median(apply),
       applyMsMin: Math.min(...apply),
       applyMsMax: Math.max(...apply),

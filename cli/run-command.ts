@@ -1,6 +1,7 @@
 // `gatefleet run`: standalone mode. Gateway API YAML from a directory, the
 // controller, the xDS server, the admin API, and a local fleet: one gateway
 // process per fleet or shard. What `npm start` runs.
+import { GATEWAY_NODE_FLAGS } from '../gateway/node-flags.js';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
@@ -115,7 +116,7 @@ export async function runStandalone(
   const xdsAddr = hostPort(opts.xds, '--xds');
   const xdsPort = await xds.listen(`${xdsAddr.host}:${xdsAddr.port}`);
   const fleet = new LocalFleet({
-    command: [process.execPath, CLI_PATH],
+    command: [process.execPath, ...GATEWAY_NODE_FLAGS, CLI_PATH],
     xdsAddress: `${xdsAddr.host === '0.0.0.0' ? '127.0.0.1' : xdsAddr.host}:${xdsPort}`,
     stateDir: opts.stateDir ?? defaultStateDir(opts.config, `${xdsAddr.host}:${xdsPort}`),
     firstAddress: opts.firstAddress,

@@ -11,6 +11,7 @@ import { toProto3Json } from '../xds/proto/json.js';
 import { PUSH_ORDER, typeOfUrl } from '../xds/proto/root.js';
 import { startAdmin } from './admin/server.js';
 import { ConfigError } from './config/decode.js';
+import { MemoryReclaimer } from './memory.js';
 import { ConfigStore, type ResourceUpdate } from './config/store.js';
 import { InFlight } from './in-flight.js';
 import { GatewayMetrics } from './metrics.js';
@@ -41,6 +42,7 @@ export interface GatewayOptions {
 
 export class Gateway {
   readonly store = new ConfigStore();
+  readonly memory = new MemoryReclaimer();
   readonly metrics: GatewayMetrics;
   readonly upstreams = new Upstreams();
   readonly listeners: ListenerSet;
@@ -145,6 +147,7 @@ export class Gateway {
       await this.listeners.reconcile(next);
       next.commit();
       this.metrics.updates.inc({ type_url: typeUrl, result: 'applied' });
+      this.memory.noteApplied(upserts.reduce((n, u) => n + u.bytes.byteLength, 0));
       // Complete = every listener has its route tables and certificates and
       // every cluster its endpoints. The server pushes CDS → EDS → SDS → LDS
       // → RDS, so a complete configuration with listeners has had its
@@ -201,6 +204,7 @@ export class Gateway {
     this.draining = true;
     this.opts.onStateChange?.();
     this.client.stop();
+    this.memory.stop();
     this.inFlight.drain();
     await this.listeners.drain(graceMs);
     await this.upstreams.close();
