@@ -1,5 +1,8 @@
 // Standalone mode's provider: Gateway API YAML in a directory (and its
-// subdirectories), watched. Every change re-reads the tree; each document
+// subdirectories), watched. A change re-reads only the files that changed
+// (named by the watcher, or whose size, mtime or inode differ): with
+// thousands of route files, parsing and validating them all again would be
+// most of the time a new route takes to be served. Each document
 // that cannot be read, or that its kind's schema (the CRD's, with its CEL
 // rules) rejects, is reported with its file and line and skipped, and
 // everything valid keeps working. Objects get what an API server would give
@@ -30,15 +33,35 @@ const YAML = /\.ya?ml$/;
 
 function listYaml(dir: string): string[] {
   const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    if (name.startsWith('.')) continue;
-    const p = join(dir, name);
-    const st = statSync(p, { throwIfNoEntry: false });
-    if (!st) continue;
-    if (st.isDirectory()) out.push(...listYaml(p));
-    else if (YAML.test(name)) out.push(p);
+  for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+  )) {
+    if (e.name.startsWith('.')) continue;
+    const p = join(dir, e.name);
+    // Symbolic links are followed, like the rest of the tree.
+    const isDir =
+      e.isDirectory() ||
+      (e.isSymbolicLink() && statSync(p, { throwIfNoEntry: false })?.isDirectory());
+    if (isDir) out.push(...listYaml(p));
+    else if (YAML.test(e.name)) out.push(p);
   }
   return out;
+}
+
+/** What one file gave at its last read, reused while the file is unchanged. */
+interface FileEntry {
+  /** size, mtime and inode when read. */
+  stamp: string;
+  /** Valid objects, before generation and creationTimestamp are added, with their spec's hash. */
+  valid: { input: InputObject; specHash: string }[];
+  /** Identities of the file's objects, valid or not (kept alive in `seen`). */
+  identities: string[];
+  diagnostics: Diagnostic[];
+}
+
+function fileStamp(file: string): string | undefined {
+  const st = statSync(file, { throwIfNoEntry: false });
+  return st ? `${st.size}:${st.mtimeMs}:${st.ino}` : undefined;
 }
 
 type Named = { kind: string; metadata: { name: string; namespace?: unknown } };
@@ -61,7 +84,12 @@ export class FileProvider {
   private readonly seen = new Map<string, Seen>();
   /** Validation outcomes of the last read, by content: only changed documents are validated again. */
   private readonly validation = new ValidationCache();
+  private readonly files = new Map<string, FileEntry>();
+  /** Files the watcher named since the last read: read again even if their stamp is the same. */
+  private readonly dirty = new Set<string>();
   private watchers: FSWatcher[] = [];
+  /** Files read from disk so far (a file unchanged since the last read is not read again). */
+  filesRead = 0;
   private timer?: NodeJS.Timeout;
 
   constructor(
@@ -69,7 +97,7 @@ export class FileProvider {
     private readonly now: () => string = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
   ) {}
 
-  /** Reads every YAML file now. */
+  /** The directory's objects now; files unchanged since the last read are not read again. */
   read(): FileSnapshot {
     const diagnostics: Diagnostic[] = [];
     const inputs: InputObject[] = [];
@@ -84,55 +112,76 @@ export class FileProvider {
       });
     }
     const live = new Set<string>();
-    let index = 0;
+    const present = new Set(files);
+    for (const f of [...this.files.keys()]) if (!present.has(f)) this.files.delete(f);
+    let reread = false;
     for (const file of files) {
-      let text: string;
-      try {
-        text = readFileSync(file, 'utf8');
-      } catch (e) {
-        diagnostics.push({
-          code: ErrorCode.InputParse,
-          object: relative(this.dir, file),
-          file,
-          message: (e as Error).message,
-        });
-        continue;
+      const stamp = fileStamp(file);
+      let entry = this.files.get(file);
+      if (!entry || entry.stamp !== stamp || this.dirty.has(file)) {
+        entry = this.readFile(file, stamp);
+        reread = true;
+        if (entry.stamp === undefined) this.files.delete(file);
+        else this.files.set(file, entry);
       }
-      const parsed = parseYamlDocuments(text, file, index);
-      index += parsed.inputs.length + parsed.diagnostics.length;
-      diagnostics.push(...parsed.diagnostics);
-      const checked = validateInputs(parsed.inputs, text, (o) => this.validation.validate(o));
-      for (const p of checked.problems) {
-        if (p.unknownKind) continue; // the translator reports the kinds it does not read
-        diagnostics.push({
-          code: ErrorCode.InputSchema,
-          object: p.object,
-          file: p.file,
-          line: p.line,
-          message: `${p.field}: ${p.message}`,
-        });
-      }
-      for (const input of checked.valid) inputs.push(this.stamp(input, live));
-      for (const input of checked.invalid) {
-        // Skipped until it is fixed; its generation then goes on from where it was.
-        const k = identity(input.object);
-        if (k !== undefined) live.add(k);
-      }
+      diagnostics.push(...entry.diagnostics);
+      for (const k of entry.identities) live.add(k);
+      for (const v of entry.valid) inputs.push(this.stamp(v.input, v.specHash));
     }
-    this.validation.endRound();
+    this.dirty.clear();
+    if (reread) this.validation.endRound();
     for (const k of [...this.seen.keys()]) if (!live.has(k)) this.seen.delete(k);
     return { inputs, diagnostics, files };
   }
 
+  private readFile(file: string, stamp: string | undefined): FileEntry & { stamp: string } {
+    const entry: FileEntry = { stamp: stamp ?? '', valid: [], identities: [], diagnostics: [] };
+    let text: string;
+    this.filesRead++;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      entry.diagnostics.push({
+        code: ErrorCode.InputParse,
+        object: relative(this.dir, file),
+        file,
+        message: (e as Error).message,
+      });
+      return entry as FileEntry & { stamp: string };
+    }
+    const parsed = parseYamlDocuments(text, file, 0);
+    entry.diagnostics.push(...parsed.diagnostics);
+    const checked = validateInputs(parsed.inputs, text, (o) => this.validation.validate(o));
+    for (const p of checked.problems) {
+      if (p.unknownKind) continue; // the translator reports the kinds it does not read
+      entry.diagnostics.push({
+        code: ErrorCode.InputSchema,
+        object: p.object,
+        file: p.file,
+        line: p.line,
+        message: `${p.field}: ${p.message}`,
+      });
+    }
+    entry.valid = checked.valid.map((input) => ({
+      input,
+      specHash: createHash('sha256')
+        .update(JSON.stringify((input.object as { spec?: unknown }).spec ?? null))
+        .digest('hex'),
+    }));
+    // An invalid object is skipped until it is fixed; its generation then
+    // goes on from where it was, so its identity stays alive.
+    for (const input of [...checked.valid, ...checked.invalid]) {
+      const k = identity(input.object);
+      if (k !== undefined) entry.identities.push(k);
+    }
+    return entry as FileEntry & { stamp: string };
+  }
+
   /** Adds generation and creationTimestamp the way an API server would. */
-  private stamp(input: InputObject, live: Set<string>): InputObject {
+  private stamp(input: InputObject, specHash: string): InputObject {
     const k = identity(input.object);
     if (k === undefined) return input;
     const o = input.object as { metadata: Record<string, unknown>; spec?: unknown };
-    live.add(k);
-    const specHash = createHash('sha256')
-      .update(JSON.stringify(o.spec ?? null))
-      .digest('hex');
     let s = this.seen.get(k);
     if (!s) this.seen.set(k, (s = { specHash, generation: 1, created: this.now() }));
     else if (s.specHash !== specHash) {
@@ -152,9 +201,13 @@ export class FileProvider {
     };
   }
 
-  /** Calls `onChange` (debounced) whenever a file under the directory changes. */
-  watch(onChange: (s: FileSnapshot) => void, debounceMs = 50): void {
-    const fire = () => {
+  /**
+   * Calls `onChange` whenever a file under the directory changes, after
+   * `debounceMs` of quiet (an editor's save is several events).
+   */
+  watch(onChange: (s: FileSnapshot) => void, debounceMs = 5): void {
+    const fire = (_event: string, name: string | Buffer | null) => {
+      if (name) this.dirty.add(join(this.dir, name.toString()));
       clearTimeout(this.timer);
       this.timer = setTimeout(() => onChange(this.read()), debounceMs);
     };

@@ -1,7 +1,7 @@
 // `gatefleet run`'s provider: an invalid document is reported with its file,
 // the line of the field and the reason, and skipped; the valid documents of
 // the same file are kept; fixing the file is picked up by the next read.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -127,5 +127,63 @@ describe('FileProvider validation', () => {
     expect(s.inputs).toHaveLength(2001);
     expect(s.diagnostics.map((d) => d.object)).toEqual(['HTTPRoute apps/extra']);
     validate.mockRestore();
+  });
+});
+
+describe('FileProvider re-reads only what changed', () => {
+  let dir = '';
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads a changed, added or watcher-named file again and reuses the others', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'gf-incremental-provider-'));
+    writeFileSync(join(dir, '00-gateway.yaml'), GATEWAY);
+    writeFileSync(join(dir, 'a.yaml'), route('a', GOOD));
+    writeFileSync(join(dir, 'b.yaml'), route('b', GOOD));
+    const provider = new FileProvider(dir, () => '2026-01-01T00:00:00Z');
+    expect(names(provider.read())).toHaveLength(3);
+    expect(provider.filesRead).toBe(3);
+
+    expect(names(provider.read())).toHaveLength(3);
+    expect(provider.filesRead).toBe(3); // nothing changed: nothing read
+
+    writeFileSync(join(dir, 'b.yaml'), route('b', '{ request: 20s, backendRequest: 5s }  '));
+    writeFileSync(join(dir, 'c.yaml'), route('c', GOOD));
+    const after = provider.read();
+    expect(provider.filesRead).toBe(5);
+    expect(names(after)).toEqual([
+      'Gateway gw (generation 1)',
+      'HTTPRoute a (generation 1)',
+      'HTTPRoute b (generation 2)',
+      'HTTPRoute c (generation 1)',
+    ]);
+
+    rmSync(join(dir, 'a.yaml'));
+    expect(names(provider.read())).toEqual([
+      'Gateway gw (generation 1)',
+      'HTTPRoute b (generation 2)',
+      'HTTPRoute c (generation 1)',
+    ]);
+    expect(provider.filesRead).toBe(5);
+
+    // Same size, same mtime, same inode: only the watcher can tell. A
+    // rewrite it reports is read again.
+    const file = join(dir, 'c.yaml');
+    const { mtime, atime } = statSync(file);
+    writeFileSync(file, route('c', '{ request: 11s, backendRequest: 5s }'));
+    utimesSync(file, atime, mtime);
+    const changes: ReturnType<FileProvider['read']>[] = [];
+    provider.watch((s) => changes.push(s), 5);
+    try {
+      writeFileSync(file, route('c', '{ request: 12s, backendRequest: 5s }'));
+      utimesSync(file, atime, mtime);
+      await vi.waitFor(() => expect(changes.length).toBeGreaterThan(0), { timeout: 5_000 });
+    } finally {
+      provider.close();
+    }
+    const c = changes
+      .at(-1)!
+      .inputs.map((i) => i.object as { metadata: { name: string }; spec: unknown })
+      .find((o) => o.metadata.name === 'c')!;
+    expect(JSON.stringify(c.spec)).toContain('12s');
   });
 });
