@@ -123,6 +123,9 @@ export async function runStandalone(
     log: (level, msg, fields) => log[level](fields ?? {}, msg),
   });
   const controller: Controller = new Controller({
+    // The file provider already waits for a save's burst of events to end;
+    // waiting again here would only delay every change.
+    debounceMs: 1,
     cache,
     nodes: xds.nodes,
     log: (level, msg, fields) => log[level](fields ?? {}, msg),
