@@ -52,8 +52,12 @@ function listYaml(dir: string): string[] {
 interface FileEntry {
   /** size, mtime and inode when read. */
   stamp: string;
-  /** Valid objects, before generation and creationTimestamp are added, with their spec's hash. */
-  valid: { input: InputObject; specHash: string }[];
+  /**
+   * Valid objects with their spec's hash, before generation and
+   * creationTimestamp are added; `stamped` is the object as last returned,
+   * reused while its generation stays the same.
+   */
+  valid: { input: InputObject; specHash: string; stamped?: InputObject }[];
   /** Identities of the file's objects, valid or not (kept alive in `seen`). */
   identities: string[];
   diagnostics: Diagnostic[];
@@ -97,8 +101,12 @@ export class FileProvider {
     private readonly now: () => string = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
   ) {}
 
-  /** The directory's objects now; files unchanged since the last read are not read again. */
-  read(): FileSnapshot {
+  /**
+   * The directory's objects now; files unchanged since the last read are not
+   * read again. `trustNamed`: only files the watcher named (and new ones)
+   * can have changed, so the others are not even stat'ed.
+   */
+  read(trustNamed = false): FileSnapshot {
     const diagnostics: Diagnostic[] = [];
     const inputs: InputObject[] = [];
     let files: string[] = [];
@@ -116,17 +124,20 @@ export class FileProvider {
     for (const f of [...this.files.keys()]) if (!present.has(f)) this.files.delete(f);
     let reread = false;
     for (const file of files) {
-      const stamp = fileStamp(file);
       let entry = this.files.get(file);
-      if (!entry || entry.stamp !== stamp || this.dirty.has(file)) {
-        entry = this.readFile(file, stamp);
-        reread = true;
-        if (entry.stamp === undefined) this.files.delete(file);
-        else this.files.set(file, entry);
+      const named = this.dirty.has(file);
+      if (!entry || named || !trustNamed) {
+        const stamp = fileStamp(file);
+        if (stamp === undefined) continue; // removed since the listing
+        if (!entry || entry.stamp !== stamp || named) {
+          entry = this.readFile(file, stamp);
+          reread = true;
+          this.files.set(file, entry);
+        }
       }
       diagnostics.push(...entry.diagnostics);
       for (const k of entry.identities) live.add(k);
-      for (const v of entry.valid) inputs.push(this.stamp(v.input, v.specHash));
+      for (const v of entry.valid) inputs.push(this.stamp(v));
     }
     this.dirty.clear();
     if (reread) this.validation.endRound();
@@ -134,8 +145,8 @@ export class FileProvider {
     return { inputs, diagnostics, files };
   }
 
-  private readFile(file: string, stamp: string | undefined): FileEntry & { stamp: string } {
-    const entry: FileEntry = { stamp: stamp ?? '', valid: [], identities: [], diagnostics: [] };
+  private readFile(file: string, stamp: string): FileEntry {
+    const entry: FileEntry = { stamp, valid: [], identities: [], diagnostics: [] };
     let text: string;
     this.filesRead++;
     try {
@@ -147,7 +158,7 @@ export class FileProvider {
         file,
         message: (e as Error).message,
       });
-      return entry as FileEntry & { stamp: string };
+      return entry;
     }
     const parsed = parseYamlDocuments(text, file, 0);
     entry.diagnostics.push(...parsed.diagnostics);
@@ -174,11 +185,12 @@ export class FileProvider {
       const k = identity(input.object);
       if (k !== undefined) entry.identities.push(k);
     }
-    return entry as FileEntry & { stamp: string };
+    return entry;
   }
 
   /** Adds generation and creationTimestamp the way an API server would. */
-  private stamp(input: InputObject, specHash: string): InputObject {
+  private stamp(v: FileEntry['valid'][number]): InputObject {
+    const { input, specHash } = v;
     const k = identity(input.object);
     if (k === undefined) return input;
     const o = input.object as { metadata: Record<string, unknown>; spec?: unknown };
@@ -188,7 +200,9 @@ export class FileProvider {
       s.specHash = specHash;
       s.generation++;
     }
-    return {
+    const meta = v.stamped?.object as { metadata: Record<string, unknown> } | undefined;
+    if (meta && meta.metadata.generation === s.generation) return v.stamped!;
+    return (v.stamped = {
       ...input,
       object: {
         ...o,
@@ -198,7 +212,7 @@ export class FileProvider {
           ...o.metadata,
         },
       },
-    };
+    });
   }
 
   /**
@@ -206,10 +220,19 @@ export class FileProvider {
    * `debounceMs` of quiet (an editor's save is several events).
    */
   watch(onChange: (s: FileSnapshot) => void, debounceMs = 5): void {
+    // Linux's recursive watch names every file that changed; an event
+    // without a name (e.g. the kernel's queue overflowed) makes the next
+    // read check every file.
+    let unnamed = false;
     const fire = (_event: string, name: string | Buffer | null) => {
       if (name) this.dirty.add(join(this.dir, name.toString()));
+      else unnamed = true;
       clearTimeout(this.timer);
-      this.timer = setTimeout(() => onChange(this.read()), debounceMs);
+      this.timer = setTimeout(() => {
+        const trustNamed = !unnamed;
+        unnamed = false;
+        onChange(this.read(trustNamed));
+      }, debounceMs);
     };
     this.watchers.push(watch(this.dir, { recursive: true }, fire));
   }
