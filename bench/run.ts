@@ -3,6 +3,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runGatewayBench } from './gateway-bench.js';
+import { runPropagationBench } from './propagation-bench.js';
+import { runRouteChurnBench } from './route-churn-bench.js';
 import { runStatusBench } from './status-bench.js';
 import { runTranslateBench } from './translate-bench.js';
 import { runXdsFanoutBench } from './xds-fanout-bench.js';
@@ -37,6 +39,18 @@ if (want('status')) {
   const s = await runStatusBench();
   results.status = s.rows;
   console.log(`\n## Status writes (1,000 HTTPRoutes at once)\n\n${s.markdown}\n`);
+}
+
+if (want('propagation')) {
+  const p = await runPropagationBench();
+  results.propagation = p.rows;
+  console.log(`\n## New-route propagation (CP-1)\n\n${p.markdown}\n`);
+}
+
+if (want('churn')) {
+  const c = await runRouteChurnBench(CACHE);
+  results.churn = c.rows;
+  console.log(`\n## Route change under load (CP-2)\n\n${c.markdown}\n`);
 }
 
 // A run of some benchmarks keeps the other benchmarks' last results.
