@@ -117,7 +117,9 @@ async function attack(
   const out = join(dir, 'results.bin');
   writeFileSync(targets, `GET ${url}\nHost: ${HOST}\n`);
   const args = ['attack', `-rate=${rate}/1s`, `-duration=${seconds}s`, `-targets=${targets}`];
-  args.push(`-output=${out}`, '-timeout=10s', '-http2=false', '-workers=20');
+  // At most 1,000 workers (each with its connection): unbounded, a stall
+  // made vegeta open over 10,000 connections and run out of local ports.
+  args.push(`-output=${out}`, '-timeout=10s', '-http2=false', '-workers=20', '-max-workers=1000');
   const [cmd, argv] = cpus === undefined ? [bin, args] : ['taskset', ['-c', cpus, bin, ...args]];
   await new Promise<void>((resolve, reject) => {
     const c = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
