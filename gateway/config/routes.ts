@@ -4,6 +4,7 @@
 // as Envoy would is rejected with the field that asks for it.
 import type { RouteConfiguration__Output as RouteConfiguration } from '../../xds/generated/envoy/config/route/v3/RouteConfiguration.js';
 import type { Route__Output as Route } from '../../xds/generated/envoy/config/route/v3/Route.js';
+import type { VirtualHost__Output as VirtualHost } from '../../xds/generated/envoy/config/route/v3/VirtualHost.js';
 import type { RouteAction__Output as RouteAction } from '../../xds/generated/envoy/config/route/v3/RouteAction.js';
 import type { RedirectAction__Output as RedirectAction } from '../../xds/generated/envoy/config/route/v3/RedirectAction.js';
 import type { HeaderMatcher__Output as HeaderMatcher } from '../../xds/generated/envoy/config/route/v3/HeaderMatcher.js';
@@ -361,7 +362,7 @@ function redirectAction(r: RedirectAction, where: string): RedirectActionC {
   return out;
 }
 
-function compileRoute(r: Route, where: string): CompiledRoute {
+export function compileRoute(r: Route, where: string): CompiledRoute {
   const w = `${where} route ${r.name ?? ''}`.trimEnd();
   const path = pathMatcher(r, w);
   let action: CompiledRoute['action'];
@@ -409,7 +410,15 @@ function compileRoute(r: Route, where: string): CompiledRoute {
   return out;
 }
 
-export function compileRouteTable(rc: RouteConfiguration): CompiledRouteTable {
+/**
+ * Compiles a RouteConfiguration. `routesOf` compiles a virtual host's routes
+ * (route-table-compiler.ts passes one that reuses routes compiled before).
+ */
+export function compileRouteTable(
+  rc: RouteConfiguration,
+  routesOf: (vh: VirtualHost, where: string) => CompiledRoute[] = (vh, where) =>
+    (vh.routes ?? []).map((r) => compileRoute(r, where)),
+): CompiledRouteTable {
   const name = rc.name ?? '';
   const table: CompiledRouteTable = { name, exact: new Map(), suffixes: [], prefixes: [] };
   const seen = new Set<string>();
@@ -417,7 +426,7 @@ export function compileRouteTable(rc: RouteConfiguration): CompiledRouteTable {
     const where = `RouteConfiguration ${name} virtual host ${vh.name ?? ''}`;
     const compiled: CompiledVirtualHost = {
       name: vh.name ?? '',
-      routes: (vh.routes ?? []).map((r) => compileRoute(r, where)),
+      routes: routesOf(vh, where),
     };
     for (const raw of vh.domains ?? []) {
       const d = raw.toLowerCase();

@@ -13,7 +13,8 @@ import {
 } from './clusters.js';
 import { ConfigError, decodeResource } from './decode.js';
 import { compileListener, type CompiledListener } from './listeners.js';
-import { compileRouteTable, type CompiledRouteTable } from './routes.js';
+import type { CompiledRouteTable } from './routes.js';
+import { RouteTableCompiler } from './route-table-compiler.js';
 import { compileSecret, type CompiledSecret } from './secrets.js';
 
 export interface ClusterRuntime {
@@ -64,9 +65,9 @@ const KIND_OF: Record<string, Kind> = {
   [TypeUrl.Secret]: 'secrets',
 };
 
-const COMPILE: Record<Kind, (raw: never) => unknown> = {
+/** How each kind but RouteConfiguration (RouteTableCompiler) is compiled from its decoded form. */
+const COMPILE: Record<Exclude<Kind, 'routes'>, (raw: never) => unknown> = {
   listeners: compileListener,
-  routes: compileRouteTable,
   clusters: compileCluster,
   endpoints: compileLoadAssignment,
   secrets: compileSecret,
@@ -81,6 +82,8 @@ export class ConfigStore {
     secrets: new Map(),
   };
   private generation = 0;
+  /** Compiled routes shared across versions and listeners, by their bytes. */
+  private readonly routeTables = new RouteTableCompiler();
   current: GatewayConfig = this.assemble(this.entries);
 
   /** Versions held per type, for `initial_resource_versions` on reconnect and the config dump. */
@@ -129,12 +132,12 @@ export class ConfigStore {
           continue;
         }
       }
-      const raw = decodeResource<{ name?: string; cluster_name?: string }>(
+      const { own, compiled } = this.decodeAndCompile(
+        kind,
         typeUrl,
         u.bytes,
         u.name || '(unnamed)',
       );
-      const own = (kind === 'endpoints' ? raw.cluster_name : raw.name) ?? '';
       if (u.name !== '' && own !== u.name) {
         throw new ConfigError(
           `${kind}: resource named ${u.name} carries the name ${own || '(none)'}`,
@@ -151,7 +154,7 @@ export class ConfigStore {
           : {
               version: u.version,
               bytes: Buffer.from(u.bytes),
-              compiled: (COMPILE[kind] as (r: unknown) => unknown)(raw),
+              compiled,
             },
       );
     }
@@ -161,8 +164,25 @@ export class ConfigStore {
       commit: () => {
         this.entries = entries;
         this.current = config;
+        if (kind === 'routes') this.routeTables.retain(config.routeTables.values());
       },
     });
+  }
+
+  /** A resource's own name and compiled form; throws ConfigError naming what is wrong. */
+  private decodeAndCompile(
+    kind: Kind,
+    typeUrl: string,
+    bytes: Uint8Array,
+    name: string,
+  ): { own: string; compiled: unknown } {
+    if (kind === 'routes') {
+      const { own, table } = this.routeTables.compile(bytes, name);
+      return { own, compiled: table };
+    }
+    const raw = decodeResource<{ name?: string; cluster_name?: string }>(typeUrl, bytes, name);
+    const own = (kind === 'endpoints' ? raw.cluster_name : raw.name) ?? '';
+    return { own, compiled: (COMPILE[kind] as (r: unknown) => unknown)(raw) };
   }
 
   private assemble(e: Record<Kind, Map<string, Entry<unknown>>>): GatewayConfig {
