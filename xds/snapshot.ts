@@ -119,19 +119,67 @@ export class EncodeMemo {
   constructor(private readonly previous?: ReadonlyMap<string, Encoded>) {}
 
   get(typeUrl: string, resource: Record<string, unknown>): Encoded {
+    if (typeUrl === ROUTE_CONFIGURATION_URL && Array.isArray(resource.virtual_hosts)) {
+      const bytes = this.routeConfiguration(resource);
+      return { bytes, version: hash(bytes) };
+    }
+    return this.encoded(typeUrl, resource);
+  }
+
+  /** `piece`: part of a resource, whose version nobody reads (not hashed). */
+  private encoded(typeUrl: string, message: Record<string, unknown>, piece = false): Encoded {
     // The key is the content itself, not a digest of it: hashing every
     // resource's JSON with SHA-256 on every translation cost more than the
     // memory the strings take (measured: ~60 ms of a one-route change at
     // 5,000 routes). Map lookups compare the strings exactly.
-    const key = `${typeUrl}\0${JSON.stringify(resource)}`;
+    const key = `${typeUrl}\0${JSON.stringify(message)}`;
     let e = this.entries.get(key) ?? this.previous?.get(key);
     if (!e) {
-      const bytes = encodeResource(typeUrl, resource);
-      e = { bytes, version: hash(bytes) };
+      const bytes = encodeResource(typeUrl, message);
+      e = { bytes, version: piece ? '' : hash(bytes) };
     }
     this.entries.set(key, e);
     return e;
   }
+
+  /**
+   * A RouteConfiguration holds every virtual host of its listener, so one
+   * new route would re-encode megabytes: its virtual hosts are encoded (and
+   * memoised) one by one and spliced into the message. protobufjs writes
+   * fields in declaration order (name = 1, virtual_hosts = 2, then the
+   * rest), so the result is byte for byte what encoding the whole message
+   * gives (test/xds/snapshot-encoding.test.ts).
+   */
+  private routeConfiguration(rc: Record<string, unknown>): Uint8Array {
+    const { name, virtual_hosts, ...rest } = rc as {
+      name?: unknown;
+      virtual_hosts: Record<string, unknown>[];
+    };
+    const parts: Uint8Array[] = [];
+    if (name !== undefined) parts.push(this.encoded(ROUTE_CONFIGURATION_URL, { name }, true).bytes);
+    for (const vh of virtual_hosts) {
+      const b = this.encoded(VIRTUAL_HOST_URL, vh, true).bytes;
+      parts.push(lengthDelimited(VIRTUAL_HOSTS_FIELD, b.length), b);
+    }
+    parts.push(this.encoded(ROUTE_CONFIGURATION_URL, rest, true).bytes);
+    return Buffer.concat(parts);
+  }
+}
+
+const ROUTE_CONFIGURATION_URL = 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration';
+const VIRTUAL_HOST_URL = 'type.googleapis.com/envoy.config.route.v3.VirtualHost';
+const VIRTUAL_HOSTS_FIELD = 2;
+
+/** The tag and length of a length-delimited field. */
+function lengthDelimited(field: number, length: number): Uint8Array {
+  const out = [(field << 3) | 2];
+  let n = length;
+  while (n >= 0x80) {
+    out.push((n & 0x7f) | 0x80);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return Uint8Array.from(out);
 }
 
 export function buildSnapshot(
