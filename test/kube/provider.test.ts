@@ -166,6 +166,7 @@ describe('KubeProvider', () => {
         >;
       }
     ).states.get('HTTPRoute')!;
+    changes.length = 0;
     await state.informer.stop();
     await remove(cluster.rest, route('goes'));
     await create(cluster.rest, route('new'));
@@ -180,11 +181,15 @@ describe('KubeProvider', () => {
     // that cache initialises), so the 410 is certain.
     await compactEtcd(cluster.dir);
     state.informer.resourceVersion = '1';
-    changes.length = 0;
     void state.informer.start();
+    // The stopped watch may still have delivered the two changes: what
+    // proves the relist is the list request itself.
     await waitFor(
       'relist',
-      () => p.get('HTTPRoute', 'p1', 'new') && !p.get('HTTPRoute', 'p1', 'goes'),
+      () =>
+        lists.includes('/apis/gateway.networking.k8s.io/v1/httproutes') &&
+        p.get('HTTPRoute', 'p1', 'new') &&
+        !p.get('HTTPRoute', 'p1', 'goes'),
       20_000,
     );
     expect(lists).toContain('/apis/gateway.networking.k8s.io/v1/httproutes');
