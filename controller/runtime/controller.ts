@@ -65,6 +65,8 @@ export class Controller {
   private firstPending?: number;
   private translatedStatuses: StatusUpdate[] = [];
   private current: StatusUpdate[] = [];
+  /** `current` as JSON: statuses are compared on every translation and every ACK. */
+  private currentJson = '[]';
   private lastIR: IR = { fleets: [] };
   private lastDiagnostics: Diagnostic[] = [];
   private readonly statusByKey = new Map<string, StatusUpdate>();
@@ -225,8 +227,10 @@ export class Controller {
           };
       }
     }
-    const changed = JSON.stringify(next) !== JSON.stringify(this.current);
+    const json = JSON.stringify(next);
+    const changed = json !== this.currentJson;
     this.current = next;
+    this.currentJson = json;
     this.statusByKey.clear();
     for (const s of next) this.statusByKey.set(statusKey(s), s);
     if (changed) this.events.emit('statuses', next);
