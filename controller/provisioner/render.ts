@@ -42,7 +42,8 @@
 //   takes one such address, so further values are reported unfulfilled (as is
 //   every value when the first node group has no Service); an empty value
 //   asks for any address and needs nothing.
-// - Deployment: spec.replicas from the node group, omitted when a
+// - Deployment: spec.replicas from the node group (0 while it has no
+//   listener: the gateway would never be ready), omitted when a
 //   HorizontalPodAutoscaler (autoscaling/v2, CPU utilisation, the fleet's
 //   minReplicas/maxReplicas) owns it; every shard gets its own HPA.
 import { stringify } from 'yaml';
@@ -286,7 +287,9 @@ export function renderNodeGroup(input: NodeGroupInput): RenderedNodeGroup {
     kind: 'Deployment',
     metadata: metadata(name),
     spec: {
-      ...(autoscaled ? {} : { replicas: group.replicas }),
+      // A node group without listeners runs no pods: a gateway with nothing to serve never
+      // becomes ready, and a pod that is never ready holds up whatever waits for the namespace.
+      ...(autoscaled ? {} : { replicas: group.listeners.length > 0 ? group.replicas : 0 }),
       selector: { matchLabels: selectorLabels(group) },
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 } },
       template: {

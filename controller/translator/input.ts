@@ -241,7 +241,9 @@ function shapeProblem(kind: Kind, obj: Record<string, unknown>): string | undefi
       if (spec !== undefined && !isRecord(spec)) return 'spec must be a mapping';
       return undefined;
     case 'EndpointSlice':
-      if (obj.endpoints !== undefined && !Array.isArray(obj.endpoints))
+      // null is how the API server serves a slice with no endpoints (kube-controller-manager
+      // writes them while a Service has no ready pod): an empty list, not an error.
+      if (obj.endpoints !== undefined && obj.endpoints !== null && !Array.isArray(obj.endpoints))
         return 'endpoints must be a list';
       return undefined;
     case 'FleetConfig':

@@ -46,7 +46,10 @@ export function compileCors(any: AnyMessage | undefined, where: string): Compile
       stringMatcher(m, `${w} origin ${i}`),
     ),
     allowCredentials: c.allow_credentials?.value === true,
-    forwardNotMatchingPreflights: c.forward_not_matching_preflights?.value !== false,
+    // Unset: true (Envoy's default); a wrapper present without its value is false.
+    forwardNotMatchingPreflights: c.forward_not_matching_preflights
+      ? c.forward_not_matching_preflights.value === true
+      : true,
   };
   const methods = list(c.allow_methods);
   if (methods) out.allowMethods = methods;

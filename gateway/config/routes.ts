@@ -105,6 +105,8 @@ export interface CompiledRouteTable {
   /** `prefix*` domains, longest first. */
   prefixes: { prefix: string; vhost: CompiledVirtualHost }[];
   any?: CompiledVirtualHost;
+  /** ignore_port_in_host_matching: the Host's port is left out of matching (and still forwarded). */
+  ignorePort: boolean;
 }
 
 function headerMatcher(
@@ -420,7 +422,13 @@ export function compileRouteTable(
     (vh.routes ?? []).map((r) => compileRoute(r, where)),
 ): CompiledRouteTable {
   const name = rc.name ?? '';
-  const table: CompiledRouteTable = { name, exact: new Map(), suffixes: [], prefixes: [] };
+  const table: CompiledRouteTable = {
+    name,
+    exact: new Map(),
+    suffixes: [],
+    prefixes: [],
+    ignorePort: rc.ignore_port_in_host_matching === true,
+  };
   const seen = new Set<string>();
   for (const vh of rc.virtual_hosts ?? []) {
     const where = `RouteConfiguration ${name} virtual host ${vh.name ?? ''}`;

@@ -1,6 +1,7 @@
 // CORS for routes that carry a policy, as Envoy's CORS filter does: a
 // preflight (OPTIONS with Origin and Access-Control-Request-Method) from an
-// allowed origin is answered by the gateway; any other request from an
+// allowed origin is answered by the gateway (with the exposed headers too, as
+// the Gateway API conformance suite expects); any other request from an
 // allowed origin gets Access-Control-Allow-Origin (and credentials and
 // exposed headers) on its response; an origin not allowed gets no CORS
 // header at all.
@@ -56,6 +57,7 @@ export function answerPreflight(
     c.allowHeaders &&
     listValue(c, c.allowHeaders, single(req.headers['access-control-request-headers']));
   if (headers) h['access-control-allow-headers'] = headers;
+  if (c.exposeHeaders) h['access-control-expose-headers'] = c.exposeHeaders;
   if (c.maxAge) h['access-control-max-age'] = c.maxAge;
   h['content-length'] = '0';
   res.writeHead(200, h);

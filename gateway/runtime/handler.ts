@@ -82,7 +82,7 @@ export function handleRequest(
 
   const received = single(req.headers[':authority'] ?? req.headers.host) ?? '';
   const authority = chain.stripPort ? withoutPort(received) : received;
-  const host = authority.toLowerCase();
+  const host = (table.ignorePort ? withoutPort(authority) : authority).toLowerCase();
   const rawUrl = req.url ?? '/';
   const q = rawUrl.indexOf('?');
   const query = q < 0 ? '' : rawUrl.slice(q);

@@ -81,7 +81,8 @@ export function selectRoute(vh: CompiledVirtualHost, r: RequestView): CompiledRo
 
 /**
  * The authority without its port (IPv6 literals keep their brackets), as
- * Envoy's strip_any_host_port leaves the Host: for matching and forwarding.
+ * Envoy's strip_any_host_port leaves the Host (for matching and forwarding)
+ * and ignore_port_in_host_matching matches it (forwarding it unchanged).
  */
 export function withoutPort(authority: string): string {
   if (authority.charCodeAt(0) === 91 /* [ */) {

@@ -1,8 +1,8 @@
 // The listening sockets: one server per Listener address, opened when a
 // listener appears, closed when it goes (connections in flight finish).
 // A port that cannot be bound fails the update that asked for it, so the
-// gateway NACKs it and keeps what it had. Plain listeners speak HTTP/1.1;
-// TLS listeners pick their certificate by SNI and speak h2 or HTTP/1.1 (ALPN).
+// gateway NACKs it and keeps what it had. Plain listeners speak HTTP/1.1
+// and HTTP/2 with prior knowledge (h2c.ts); TLS listeners pick their certificate by SNI and speak h2 or HTTP/1.1 (ALPN).
 //
 // HTTP/1.1 is parsed by Node's strict parser on both kinds of listener (the
 // TLS server's HTTP/1.1 fallback reads the same settings from the server
@@ -12,7 +12,11 @@
 // the connection) and closes it. What the parser lets through is checked
 // by the handler (request-checks.ts).
 import { createServer, type Server as HttpServer } from 'node:http';
-import { createSecureServer, type Http2SecureServer } from 'node:http2';
+import {
+  createSecureServer,
+  createServer as createH2cServer,
+  type Http2SecureServer,
+} from 'node:http2';
 import type { Socket } from 'node:net';
 import type { CompiledListener } from '../config/listeners.js';
 import type { CompiledSecret } from '../config/secrets.js';
@@ -21,6 +25,7 @@ import { ConfigError } from '../config/decode.js';
 import type { DownstreamRequest, DownstreamResponse } from './forward.js';
 import { DEFAULT_LIMITS, type ServerLimits } from './limits.js';
 import { selectChain } from './lookup.js';
+import { acceptPriorKnowledge } from './h2c.js';
 import { upgradeResponse } from './websocket.js';
 
 export { DEFAULT_LIMITS, type ServerLimits };
@@ -147,6 +152,15 @@ export class ListenerSet {
     // One more than allowed, so the handler sees that there are too many
     // (Node would otherwise drop the extra headers silently).
     s.maxHeadersCount = this.limits.maxHeadersCount + 1;
+    const h2c = createH2cServer(
+      {
+        maxHeaderListPairs: 256,
+        maxSessionMemory: 64,
+        settings: { maxHeaderListSize: this.limits.maxHeaderBytes },
+      },
+      (req, res) => this.handle(name, req, res),
+    );
+    acceptPriorKnowledge(s, h2c, this.limits.headersTimeoutMs);
     return s;
   }
 

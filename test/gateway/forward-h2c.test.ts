@@ -1,6 +1,9 @@
 // h2c upstreams through a real gateway: a backend Service whose port has
 // appProtocol kubernetes.io/h2c is spoken to in HTTP/2 without TLS (prior
-// knowledge), requests multiplexed on one connection, bodies both ways.
+// knowledge), requests multiplexed on one connection, bodies both ways; and
+// clients speaking HTTP/2 with prior knowledge to a plain listener (as the
+// conformance suite's HTTPRouteBackendProtocolH2C test does).
+import { connect as h2connect, type IncomingHttpHeaders } from 'node:http2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { h2cBackend, type H2cBackend } from '../support/forward-backends.js';
 import { ForwardFixture, HOST } from '../support/forward-fixture.js';
@@ -58,5 +61,36 @@ describe('forwarding: h2c upstreams', () => {
     expect(all.map((r) => r.status)).toEqual(all.map(() => 200));
     expect(h2c.connections - before).toBe(0);
     expect(h2c.connections).toBe(1);
+  });
+
+  it('serves clients that speak HTTP/2 with prior knowledge on a plain listener', async () => {
+    const session = h2connect(`http://127.0.0.1:${fx.port}`);
+    try {
+      const get = (path: string, body?: string) =>
+        new Promise<{ headers: IncomingHttpHeaders; body: string }>((resolve, reject) => {
+          const req = session.request({
+            ':method': body === undefined ? 'GET' : 'POST',
+            ':path': path,
+            ':authority': HOST,
+          });
+          let text = '';
+          let headers: IncomingHttpHeaders = {};
+          req.on('response', (h) => (headers = h));
+          req.on('data', (c: Buffer) => (text += c.toString()));
+          req.on('end', () => resolve({ headers, body: text }));
+          req.on('error', reject);
+          req.end(body);
+        });
+      const [a, b] = await Promise.all([get('/pk/1'), get('/pk/2', 'x'.repeat(100_000))]);
+      expect(a.headers[':status']).toBe(200);
+      expect(a.body).toBe('GET /pk/1 over 2.0, 0 bytes');
+      expect(b.body).toBe('POST /pk/2 over 2.0, 100000 bytes');
+      // The client's address survives the hand-over to the HTTP/2 session.
+      expect(h2c.requests.at(-1)!.headers['x-forwarded-for']).toBe('127.0.0.1');
+      // HTTP/1.1 on the same listener is unaffected.
+      expect((await fx.get('/h1')).body).toBe('GET /h1 over 2.0, 0 bytes');
+    } finally {
+      session.close();
+    }
   });
 });

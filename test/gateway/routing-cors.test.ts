@@ -83,6 +83,7 @@ describe('routing: CORS', () => {
       'access-control-allow-origin': 'https://app.example',
       'access-control-allow-methods': 'GET, PUT',
       'access-control-allow-headers': 'x-custom, x-other',
+      'access-control-expose-headers': 'x-exposed',
       'access-control-max-age': '600',
     });
     expect(backend.requests.length).toBe(before);
@@ -109,12 +110,12 @@ describe('routing: CORS', () => {
     });
   });
 
-  it('gives an origin that is not allowed no CORS headers; its preflight reaches the backend', async () => {
+  it('gives an origin that is not allowed no CORS headers; its preflight never reaches the backend', async () => {
     const before = backend.requests.length;
     const p = await preflight('cors.test', 'https://evil.example');
     expect(p.status).toBe(200);
     expect(corsHeaders(p)).toEqual({});
-    expect(backend.requests.slice(before).map((q) => q.method)).toEqual(['OPTIONS']);
+    expect(backend.requests.length).toBe(before);
     const r = await httpGet(port, '/resource', 'cors.test', {
       headers: { origin: 'https://evil.example' },
     });

@@ -26,8 +26,8 @@ function httpConnectionManager(
       normalize_path: wrap(true),
       merge_slashes: false,
       path_with_escaped_slashes_action: 'KEEP_UNCHANGED',
-      // The Host header's port never takes part in matching (HTTPRoute hostnames).
-      strip_any_host_port: true,
+      // The Host header's port takes no part in matching (the RouteConfiguration's
+      // ignore_port_in_host_matching) and is forwarded as received: no strip_any_host_port.
       // WebSocket upgrades are allowed only on routes to kubernetes.io/ws backends.
       upgrade_configs: [{ upgrade_type: 'websocket', enabled: wrap(false) }],
     },

@@ -219,6 +219,9 @@ function cors(c: CorsPolicy): Record<string, unknown> {
     allow_origin_string_match: c.allowOrigins.map(originMatcher),
     allow_credentials: wrap(c.allowCredentials),
     max_age: String(c.maxAgeSeconds),
+    // A preflight from an origin the policy does not allow is answered by the gateway (no CORS
+    // headers), never forwarded: the backend would answer it as if CORS allowed it.
+    forward_not_matching_preflights: wrap(false),
   };
   if (c.allowMethods.length > 0) out.allow_methods = c.allowMethods.join(', ');
   if (c.allowHeaders.length > 0) out.allow_headers = c.allowHeaders.join(', ');
