@@ -1,7 +1,8 @@
 // Builds the tools some test files need, once, before any test runs, so no
 // test file's hooks pay (or time out on) a first build: kube-apiserver,
 // kube-controller-manager and etcd for the Kubernetes tests, Helm for the
-// chart tests. Both are cached under .cache/ between runs.
+// chart tests, the programs the local cluster's node agent runs for the conformance suite's
+// images. All are cached under .cache/ between runs.
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 
@@ -17,4 +18,5 @@ function step(what: string, cmd: string, args: string[]): void {
 export default function setup(): void {
   step('Kubernetes control plane binaries', 'bash', ['hack/kube/control-plane.sh', 'build']);
   step('Helm', 'bash', ['hack/tools/helm.sh']);
+  step('echo-basic and CoreDNS for the local cluster', 'bash', ['hack/local-cluster/build.sh']);
 }

@@ -3,7 +3,10 @@
 # kube-apiserver, optionally kube-controller-manager, built from k8s.io/kubernetes.
 #
 #   control-plane.sh build                                   build/cache the binaries once
-#   control-plane.sh up <dir> [--with-controller-manager]    start; prints <dir>/kubeconfig
+#   control-plane.sh up <dir> [--with-controller-manager] [--serving-ip <ip>]...
+#                                                            start; prints <dir>/kubeconfig
+#     --serving-ip: another IP SAN in the API server's certificate, e.g. the cluster IP of the
+#     `kubernetes` Service (10.96.0.1) when pods reach the API server through it
 #   control-plane.sh down <dir>                              stop and remove <dir>
 #
 # Binaries are cached in .cache/kube/<version>/bin (GATEFLEET_KUBE_CACHE overrides).
@@ -74,8 +77,16 @@ cert() { # cert <name> <subject> [extfile]: key + certificate signed by the CA
 }
 
 up() {
-  local with_kcm=false
-  [[ ${2:-} == --with-controller-manager ]] && with_kcm=true
+  local with_kcm=false serving_ips=''
+  shift
+  while (($#)); do
+    case $1 in
+      --with-controller-manager) with_kcm=true ;;
+      --serving-ip) serving_ips+=",IP:${2:?--serving-ip needs an address}" && shift ;;
+      *) die "up: unknown option $1" ;;
+    esac
+    shift
+  done
   build
   mkdir -p "$DIR"
   [[ -z $(ls -A "$DIR") ]] || die "$DIR is not empty"
@@ -84,7 +95,8 @@ up() {
   # Certificates: a CA, the API server's serving certificate, the admin client certificate.
   openssl req -x509 -newkey rsa:2048 -nodes -keyout "$DIR/ca.key" -out "$DIR/ca.crt" \
     -subj /CN=gatefleet-test-ca -days 30 2>/dev/null
-  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n' >"$DIR/serving.ext"
+  printf 'subjectAltName=IP:127.0.0.1%s,DNS:localhost,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n' \
+    "$serving_ips" >"$DIR/serving.ext"
   cert apiserver /CN=kube-apiserver "$DIR/serving.ext"
   printf 'extendedKeyUsage=clientAuth\n' >"$DIR/client.ext"
   cert admin "/O=system:masters/CN=admin" "$DIR/client.ext"
