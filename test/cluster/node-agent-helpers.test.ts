@@ -2,6 +2,7 @@
 // kubelet's $(VAR) expansion, bind-mount order, downward-API values and the
 // containerLogs selection. (The agent as a whole runs in
 // test/conformance/conformance.test.ts.)
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,9 +48,42 @@ describe('local node agent helpers', () => {
       { source: '/v/b', target: '/a/b', readOnly: false },
       { source: '/v/a', target: '/a', readOnly: true },
     ]);
-    expect(script.indexOf("'/v/a' '/a'")).toBeLessThan(script.indexOf("'/v/b' '/a/b'"));
+    expect(script.indexOf("'/a'\n")).toBeLessThan(script.indexOf("'/a/b'\n"));
     expect(script).toContain("mount -o remount,bind,ro '/a'");
     expect(script.trim().endsWith('exec "$@"')).toBe(true);
+  });
+
+  it('mounts every volume even when one is mounted over the directory holding the sources', () => {
+    const root = mkdtempSync(join(tmpdir(), 'gf-mounts-'));
+    try {
+      const sources = join(root, 'volumes');
+      mkdirSync(join(sources, 'tmp'), { recursive: true });
+      mkdirSync(join(sources, 'tls'), { recursive: true });
+      writeFileSync(join(sources, 'tls', 'tls.crt'), 'certificate');
+      const script = mountScript([
+        // An emptyDir over the directory that holds every source, mounted first.
+        { source: join(sources, 'tmp'), target: root, readOnly: false },
+        { source: join(sources, 'tls'), target: join(root, 'etc-tls'), readOnly: true },
+      ]);
+      const out = execFileSync(
+        'unshare',
+        [
+          '--mount',
+          '--propagation',
+          'private',
+          'bash',
+          '-c',
+          script,
+          'bash',
+          'cat',
+          join(root, 'etc-tls', 'tls.crt'),
+        ],
+        { encoding: 'utf8' },
+      );
+      expect(out).toBe('certificate');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('gives downward-API values of the pod', () => {

@@ -42,15 +42,27 @@ export interface ContainerLaunch {
 
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-/** The shell prologue run inside the pod's mount namespace before exec'ing the program. */
+/**
+ * The bash prologue run inside the pod's mount namespace before exec'ing the
+ * program. Every source is opened first and mounted through its descriptor
+ * (/proc/self/fd/N): a volume mounted over a directory that holds the other
+ * volumes' sources (an emptyDir at /tmp while the sources live under /tmp)
+ * would otherwise hide them.
+ */
 export function mountScript(mounts: Mount[]): string {
   const lines = ['set -e'];
   // Parents before children: a volume at /a must not hide one at /a/b.
-  for (const m of [...mounts].sort((a, b) => a.target.length - b.target.length)) {
+  const ordered = [...mounts].sort((a, b) => a.target.length - b.target.length);
+  ordered.forEach((m, i) => lines.push(`exec {src${i}}<${quote(m.source)}`));
+  ordered.forEach((m, i) => {
     // mkdir for a mount point inside another volume (prepareMountPoints made the others).
-    lines.push(`mkdir -p ${quote(m.target)}`, `mount --bind ${quote(m.source)} ${quote(m.target)}`);
+    lines.push(
+      `mkdir -p ${quote(m.target)}`,
+      `mount --bind "/proc/self/fd/$src${i}" ${quote(m.target)}`,
+    );
     if (m.readOnly) lines.push(`mount -o remount,bind,ro ${quote(m.target)}`);
-  }
+  });
+  ordered.forEach((_, i) => lines.push(`exec {src${i}}<&-`));
   lines.push('exec "$@"');
   return lines.join('\n');
 }
@@ -121,7 +133,7 @@ function timestamped(from: Readable, stream: string, log: WriteStream): Promise<
 export function launch(l: ContainerLaunch): ChildProcess {
   const child = spawn(
     'ip',
-    ['netns', 'exec', l.netns, 'sh', '-c', mountScript(l.mounts), 'sh', ...l.argv],
+    ['netns', 'exec', l.netns, 'bash', '-c', mountScript(l.mounts), 'bash', ...l.argv],
     { cwd: l.cwd, env: l.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const log = createWriteStream(l.logFile, { flags: 'a' });
