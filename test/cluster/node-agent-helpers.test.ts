@@ -53,34 +53,33 @@ describe('local node agent helpers', () => {
     expect(script.trim().endsWith('exec "$@"')).toBe(true);
   });
 
-  it('mounts every volume even when one is mounted over the directory holding the sources', () => {
+  it('mounts every volume, and keeps the repository visible, when one is mounted over the directory holding them', () => {
     const root = mkdtempSync(join(tmpdir(), 'gf-mounts-'));
     try {
       const sources = join(root, 'volumes');
       mkdirSync(join(sources, 'tmp'), { recursive: true });
       mkdirSync(join(sources, 'tls'), { recursive: true });
       writeFileSync(join(sources, 'tls', 'tls.crt'), 'certificate');
-      const script = mountScript([
-        // An emptyDir over the directory that holds every source, mounted first.
-        { source: join(sources, 'tmp'), target: root, readOnly: false },
-        { source: join(sources, 'tls'), target: join(root, 'etc-tls'), readOnly: true },
-      ]);
+      mkdirSync(join(root, 'repo'));
+      writeFileSync(join(root, 'repo', 'program'), 'the program');
+      const script = mountScript(
+        [
+          // An emptyDir over the directory that holds every source and the
+          // repository, mounted first.
+          { source: join(sources, 'tmp'), target: root, readOnly: false },
+          { source: join(sources, 'tls'), target: join(root, 'etc-tls'), readOnly: true },
+        ],
+        [join(root, 'repo')],
+      );
       const out = execFileSync(
         'unshare',
         [
-          '--mount',
-          '--propagation',
-          'private',
-          'bash',
-          '-c',
-          script,
-          'bash',
-          'cat',
-          join(root, 'etc-tls', 'tls.crt'),
+          ...['--mount', '--propagation', 'private', 'bash', '-c', script, 'bash'],
+          ...['cat', join(root, 'etc-tls', 'tls.crt'), join(root, 'repo', 'program')],
         ],
         { encoding: 'utf8' },
       );
-      expect(out).toBe('certificate');
+      expect(out).toBe('certificatethe program');
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

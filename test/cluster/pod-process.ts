@@ -47,25 +47,46 @@ const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
  * program. Every source is opened first and mounted through its descriptor
  * (/proc/self/fd/N): a volume mounted over a directory that holds the other
  * volumes' sources (an emptyDir at /tmp while the sources live under /tmp)
- * would otherwise hide them.
+ * would otherwise hide them. For the same reason each `keep` path (the
+ * repository the programs run from) is mounted back over itself when a
+ * volume hides it: in a real container the image's files are never under a
+ * volume's mount point. `--no-canonicalize`: mount would otherwise read the
+ * descriptor's link back into a path, which may now name the hiding volume.
  */
-export function mountScript(mounts: Mount[]): string {
+export function mountScript(mounts: Mount[], keep: readonly string[] = []): string {
   const lines = ['set -e'];
   // Parents before children: a volume at /a must not hide one at /a/b.
   const ordered = [...mounts].sort((a, b) => a.target.length - b.target.length);
+  const hidden = keep.filter((k) =>
+    ordered.some(
+      (m) => k === m.target || k.startsWith(m.target.endsWith('/') ? m.target : `${m.target}/`),
+    ),
+  );
   ordered.forEach((m, i) => lines.push(`exec {src${i}}<${quote(m.source)}`));
+  hidden.forEach((k, i) => lines.push(`exec {keep${i}}<${quote(k)}`));
   ordered.forEach((m, i) => {
     // mkdir for a mount point inside another volume (prepareMountPoints made the others).
     lines.push(
       `mkdir -p ${quote(m.target)}`,
-      `mount --bind "/proc/self/fd/$src${i}" ${quote(m.target)}`,
+      `mount --no-canonicalize --bind "/proc/self/fd/$src${i}" ${quote(m.target)}`,
     );
     if (m.readOnly) lines.push(`mount -o remount,bind,ro ${quote(m.target)}`);
   });
+  hidden.forEach((k, i) =>
+    lines.push(
+      `mkdir -p ${quote(k)}`,
+      `mount --no-canonicalize --bind "/proc/self/fd/$keep${i}" ${quote(k)}`,
+    ),
+  );
   ordered.forEach((_, i) => lines.push(`exec {src${i}}<&-`));
+  hidden.forEach((_, i) => lines.push(`exec {keep${i}}<&-`));
   lines.push('exec "$@"');
   return lines.join('\n');
 }
+
+/** The repository the local programs run from (this file is in dist/test/cluster/ or test/cluster/). */
+const REPOSITORY = ((d: string) =>
+  d.includes('/dist/') ? join(d, '..', '..', '..') : join(d, '..', '..'))(import.meta.dirname);
 
 /** The ledger's file name in the node agent's state directory. */
 export const MOUNT_POINTS = 'mount-points.txt';
@@ -133,7 +154,16 @@ function timestamped(from: Readable, stream: string, log: WriteStream): Promise<
 export function launch(l: ContainerLaunch): ChildProcess {
   const child = spawn(
     'ip',
-    ['netns', 'exec', l.netns, 'bash', '-c', mountScript(l.mounts), 'bash', ...l.argv],
+    [
+      'netns',
+      'exec',
+      l.netns,
+      'bash',
+      '-c',
+      mountScript(l.mounts, [REPOSITORY]),
+      'bash',
+      ...l.argv,
+    ],
     { cwd: l.cwd, env: l.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const log = createWriteStream(l.logFile, { flags: 'a' });
