@@ -20,8 +20,8 @@
 // apply time runs from the snapshot's hand-over to the xDS server (after it
 // was built) until the gateway has ACKed it completely (the node registry's
 // appliedVersion), then RSS and wrk c=50 on the benchmarked route.
-import { spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -125,7 +125,7 @@ export async function runGatewayBench(): Promise<{ rows: GatewayBenchRows; markd
     let backend: ChildProcess;
     if (has('nginx')) {
       const bdir = join(dir, 'backend');
-      spawnSync('mkdir', ['-p', bdir]);
+      mkdirSync(bdir, { recursive: true });
       writeFileSync(join(bdir, 'nginx.conf'), nginxBackendConfig(bdir, backendPort));
       backend = launch(
         'nginx',
@@ -233,7 +233,7 @@ async function throughputRuns(
 
   if (has('nginx') && PROXIES.includes('nginx')) {
     const ndir = join(dir, 'nginx');
-    spawnSync('mkdir', ['-p', ndir]);
+    mkdirSync(ndir, { recursive: true });
     const port = await freePort();
     writeFileSync(join(ndir, 'nginx.conf'), nginxProxyConfig(ndir, port, backendPort));
     const n = launch(
