@@ -75,7 +75,10 @@ export function compileRetry(p: RetryPolicy): CompiledRetry {
   let failures = 0;
   if (any5xx || gatewayError)
     failures |= FAIL_CONNECT | FAIL_RESET | FAIL_PROTOCOL | FAIL_REFUSED_STREAM | FAIL_TIMEOUT;
-  if (on.has('reset')) failures |= FAIL_CONNECT | FAIL_RESET | FAIL_PROTOCOL | FAIL_REFUSED_STREAM;
+  // `reset`: the upstream did not answer at all — disconnect, reset or a try
+  // that reached its per-try timeout (Envoy's definition).
+  if (on.has('reset'))
+    failures |= FAIL_CONNECT | FAIL_RESET | FAIL_PROTOCOL | FAIL_REFUSED_STREAM | FAIL_TIMEOUT;
   if (on.has('connect-failure')) failures |= FAIL_CONNECT;
   if (on.has('refused-stream')) failures |= FAIL_REFUSED_STREAM;
   const base = p.backoffBaseMs > 0 ? p.backoffBaseMs : 25;

@@ -148,11 +148,16 @@ function forward(
   else if (a.backendRequestTimeoutMs !== undefined && !a.retry)
     out.timeout = duration(a.backendRequestTimeoutMs);
   if (a.retry || a.backendRequestTimeoutMs !== undefined) {
+    // A rule's retry also retries connection errors (connect-failure,
+    // refused-stream, reset) and tries that reach the backendRequest timeout
+    // (per_try_timeout; Envoy's `reset` covers a try that times out):
+    // HTTPRouteRetryConnectionError and HTTPRouteRetryBackendTimeout.
     const retry: Record<string, unknown> = {
-      retry_on:
-        a.retry && a.retry.codes.length > 0
-          ? 'retriable-status-codes'
-          : 'connect-failure,refused-stream',
+      retry_on: !a.retry
+        ? 'connect-failure,refused-stream'
+        : a.retry.codes.length > 0
+          ? 'connect-failure,refused-stream,reset,retriable-status-codes'
+          : 'connect-failure,refused-stream,reset',
       num_retries: wrap(a.retry ? a.retry.attempts : 0),
     };
     if (a.retry && a.retry.codes.length > 0) retry.retriable_status_codes = a.retry.codes;
