@@ -49,6 +49,7 @@ async function runOne(
     mode: o.mode,
     ...(o.tls ? xdsTls(o.tls) : {}),
     ...(o.bindAddress ? { bindAddress: o.bindAddress } : {}),
+    ...(o.listenAnyAddress ? { listenAnyAddress: true } : {}),
     // A worker has no admin listener: the primary serves it for all.
     ...(workerIndex === undefined ? { adminAddress: o.admin.host, adminPort: o.admin.port } : {}),
     logger: workerIndex === undefined ? log : log.child({ worker: Number(workerIndex) }),

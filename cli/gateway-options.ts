@@ -21,6 +21,9 @@ xDS, and it keeps serving its last configuration while the controller is away.
   --shard <name>          shard of the fleet                       (GATEFLEET_SHARD)
   --bind-address <ip>     listen on this address instead of all interfaces
                           (GATEFLEET_BIND_ADDRESS; standalone mode gives each fleet its own)
+  --listen-any-address    listen on all interfaces whatever addresses a listener names
+                          (GATEFLEET_LISTEN_ANY_ADDRESS=true; Kubernetes: a Gateway's
+                          addresses belong to its Service, which forwards to the pods)
   --node-id <id>          this gateway's node id                   (GATEFLEET_NODE_ID;
                           default: host name and pid)
   --sotw                  state-of-the-world xDS instead of incremental
@@ -70,6 +73,8 @@ export interface GatewayCliOptions {
   drainMs: number;
   /** Address that replaces the all-interfaces address of every listener. */
   bindAddress?: string;
+  /** Every listener on all interfaces, whatever addresses it names. */
+  listenAnyAddress?: boolean;
 }
 
 const ENV = {
@@ -86,6 +91,7 @@ const ENV = {
   workers: 'GATEFLEET_WORKERS',
   'drain-seconds': 'GATEFLEET_DRAIN_SECONDS',
   'bind-address': 'GATEFLEET_BIND_ADDRESS',
+  'listen-any-address': 'GATEFLEET_LISTEN_ANY_ADDRESS',
 } as const;
 
 type Flag = keyof typeof ENV;
@@ -125,6 +131,7 @@ export function parseGatewayOptions(
       workers: { type: 'string' },
       'drain-seconds': { type: 'string' },
       'bind-address': { type: 'string' },
+      'listen-any-address': { type: 'boolean' },
     },
     strict: true,
     allowPositionals: false,
@@ -148,16 +155,17 @@ export function parseGatewayOptions(
   const shard = get('shard').value;
   const nodeId = get('node-id').value ?? `${hostname()}-${pid}`;
 
-  let mode: 'delta' | 'sotw' = 'delta';
-  if (values.sotw) mode = 'sotw';
-  else {
-    const s = get('sotw');
-    if (s.value !== undefined) {
-      if (!/^(true|1|false|0)$/i.test(s.value))
-        throw usage(`${s.where}: "${s.value}" is not true or false`);
-      if (/^(true|1)$/i.test(s.value)) mode = 'sotw';
-    }
-  }
+  /** A boolean flag, or its variable as true/1/false/0. */
+  const flag = (f: 'sotw' | 'listen-any-address'): boolean => {
+    if (values[f]) return true;
+    const s = get(f);
+    if (s.value === undefined) return false;
+    if (!/^(true|1|false|0)$/i.test(s.value))
+      throw usage(`${s.where}: "${s.value}" is not true or false`);
+    return /^(true|1)$/i.test(s.value);
+  };
+  const mode: 'delta' | 'sotw' = flag('sotw') ? 'sotw' : 'delta';
+  const listenAnyAddress = flag('listen-any-address');
 
   const adminArg = get('admin');
   const admin = splitHostPort(adminArg.value ?? '127.0.0.1:15000', adminArg.where);
@@ -181,6 +189,7 @@ export function parseGatewayOptions(
     // The IR names a shard's node group `<fleet>#<shard>` (# is in no Kubernetes name).
     nodeGroup: shard ? `${fleet}#${shard}` : fleet,
     ...(bind.value !== undefined ? { bindAddress: bind.value } : {}),
+    ...(listenAnyAddress ? { listenAnyAddress } : {}),
     nodeId,
     mode,
     admin,

@@ -38,6 +38,12 @@ export interface GatewayOptions {
   onStateChange?: () => void;
   /** Replaces the all-interfaces address (0.0.0.0, ::) of every listener. */
   bindAddress?: string;
+  /**
+   * Every listener on all interfaces (0.0.0.0, or :: when it names an IPv6
+   * address), whatever addresses it names: in Kubernetes a Gateway's
+   * addresses belong to its Service, which forwards to the pods.
+   */
+  listenAnyAddress?: boolean;
 }
 
 export class Gateway {
@@ -134,7 +140,13 @@ export class Gateway {
     try {
       const next = this.store.prepare(typeUrl, upserts, removals, replace);
       const bind = this.opts.bindAddress;
-      if (bind) {
+      if (this.opts.listenAnyAddress) {
+        for (const [name, l] of next.listeners) {
+          const any = l.addresses.some((a) => a.includes(':')) ? '::' : '0.0.0.0';
+          if (l.addresses.length !== 1 || l.addresses[0] !== any)
+            next.listeners.set(name, { ...l, addresses: [any] });
+        }
+      } else if (bind) {
         for (const [name, l] of next.listeners) {
           if (l.addresses.some((a) => a === '0.0.0.0' || a === '::')) {
             const addresses = [

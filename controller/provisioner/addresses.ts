@@ -11,7 +11,15 @@
 // A fleet's addresses are those of every node group's Service (every shard
 // has its own), in node group name order, without duplicates: each Gateway of
 // the fleet (several, when merged) reports them all.
+//
+// Requested addresses (Gateway spec.addresses, IPAddress, carried in the
+// fleet's infrastructure.addresses) are checked against what the Services
+// got (requestedAddressProblem): the Gateway is not Programmed while one
+// cannot be had. An address is usable when the infrastructure assigned it;
+// gatefleet keeps no list of usable addresses of its own.
+import type { FleetAddress } from '../ir/types.js';
 import type { KubeObject } from '../providers/kube/kinds.js';
+import { Reason } from '../translator/reasons.js';
 import { Annotation, fleetLabel, Label, MANAGED_BY } from './names.js';
 
 export interface GatewayAddress {
@@ -93,5 +101,69 @@ export class AddressBook {
         out.push(a);
       }
     return out;
+  }
+}
+
+/**
+ * What a fleet's Service asks for: the first non-empty requested value
+ * (`wanted`); a Service takes one such address, so the other non-empty values
+ * (`extra`) cannot be had. An empty value asks for any address.
+ */
+export function addressRequest(requested: readonly FleetAddress[]): {
+  wanted?: string;
+  extra: string[];
+} {
+  const [wanted, ...extra] = requested.map((a) => a.value).filter((v) => v !== '');
+  return wanted === undefined ? { extra } : { wanted, extra };
+}
+
+export interface AddressProblem {
+  reason: typeof Reason.AddressNotUsable | typeof Reason.AddressNotAssigned;
+  message: string;
+}
+
+/**
+ * Why the requested addresses are not (yet) the fleet's, or undefined when
+ * they are (or none were requested). `assigned`: what the fleet's Services
+ * got (AddressBook.addressesOf).
+ * - AddressNotUsable: more than one value requested (a Service takes one), or
+ *   the Service got addresses but not the requested one (the infrastructure
+ *   could not use it: outside its pool, or taken).
+ * - AddressNotAssigned: the Service has no address yet.
+ */
+export function requestedAddressProblem(
+  requested: readonly FleetAddress[],
+  assigned: readonly GatewayAddress[],
+): AddressProblem | undefined {
+  if (requested.length === 0) return undefined;
+  const { wanted, extra } = addressRequest(requested);
+  if (extra.length > 0) {
+    return {
+      reason: Reason.AddressNotUsable,
+      message: `${extra.join(', ')} cannot be assigned: the Gateway's Service takes one requested address (${wanted}); request a single address`,
+    };
+  }
+  if (assigned.length === 0) {
+    return {
+      reason: Reason.AddressNotAssigned,
+      message: `waiting for the infrastructure to assign ${wanted ?? 'an address'} to the Gateway's Service`,
+    };
+  }
+  if (wanted !== undefined && !assigned.some((a) => sameAddress(a.value, wanted))) {
+    return {
+      reason: Reason.AddressNotUsable,
+      message: `${wanted} was requested but the infrastructure assigned ${assigned.map((a) => a.value).join(', ')}: it cannot use ${wanted} (outside its address pool, or taken); request a usable address or leave the value empty`,
+    };
+  }
+  return undefined;
+}
+
+/** IPv6 addresses compare in canonical form (an IPv4 address is its own). */
+function sameAddress(a: string, b: string): boolean {
+  if (a === b) return true;
+  try {
+    return new URL(`http://[${a}]/`).hostname === new URL(`http://[${b}]/`).hostname;
+  } catch {
+    return false;
   }
 }

@@ -34,7 +34,12 @@ import type { IR } from '../ir/types.js';
 import type { KubeObject } from '../providers/kube/kinds.js';
 import type { ProviderLog } from '../providers/kube/kube-provider.js';
 import type { KubeRest } from '../providers/kube/rest.js';
-import { AddressBook, type GatewayAddress } from './addresses.js';
+import {
+  AddressBook,
+  requestedAddressProblem,
+  type AddressProblem,
+  type GatewayAddress,
+} from './addresses.js';
 import { Applier, keyOf, objectKey, OWNED_KINDS } from './apply.js';
 import { LatestWins } from './latest-wins.js';
 import {
@@ -171,6 +176,14 @@ export class Provisioner {
   /** Gateway status.addresses for a fleet, from its Services (see addresses.ts). */
   addressesOf(fleet: string): GatewayAddress[] {
     return this.addresses.addressesOf(fleet);
+  }
+
+  /** Why the fleet's requested addresses are not its own (yet), from its Services (see addresses.ts). */
+  addressProblemOf(fleet: Fleet): AddressProblem | undefined {
+    return requestedAddressProblem(
+      fleet.infrastructure.addresses,
+      this.addresses.addressesOf(fleet.name),
+    );
   }
 
   /** A Service event from the informer (`gone`: deleted). Others' Services are ignored. */

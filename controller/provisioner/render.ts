@@ -21,8 +21,9 @@
 //   Gateway"). Changing them therefore rolls the pods.
 // - ConfigMap, gatefleet data plane: the gateway's static settings as
 //   GATEFLEET_* variables (envFrom): xDS address and server name, fleet,
-//   shard, admin address, drain time, the client certificate files. The
-//   gateway keeps no routing configuration of its own; everything else comes
+//   shard, admin address, drain time, the client certificate files, and
+//   listening on all interfaces (requested Gateway addresses are the
+//   Service's, not the pod's). The gateway keeps no routing configuration of its own; everything else comes
 //   over xDS. Envoy data plane: `bootstrap.yaml`.
 // - The pods read the ConfigMap and the certificate at start, so the pod
 //   template carries a hash of both (gatefleet.io/config-hash): a change or a
@@ -49,6 +50,7 @@
 import { stringify } from 'yaml';
 import type { KubeObject } from '../providers/kube/kinds.js';
 import type { Fleet, NodeGroup } from '../ir/types.js';
+import { addressRequest } from './addresses.js';
 import { envoyBootstrap } from './envoy-bootstrap.js';
 import {
   Annotation,
@@ -196,6 +198,8 @@ export function renderNodeGroup(input: NodeGroupInput): RenderedNodeGroup {
         ...(group.shard ? { GATEFLEET_SHARD: group.shard } : {}),
         GATEFLEET_ADMIN: `0.0.0.0:${adminPort}`,
         GATEFLEET_DRAIN_SECONDS: String(DRAIN_SECONDS),
+        // The Gateway's addresses are the Service's; the pod listens on all.
+        GATEFLEET_LISTEN_ANY_ADDRESS: 'true',
         GATEFLEET_XDS_CA: files.ca,
         GATEFLEET_XDS_CERT: files.cert,
         GATEFLEET_XDS_KEY: files.key,
@@ -228,14 +232,14 @@ export function renderNodeGroup(input: NodeGroupInput): RenderedNodeGroup {
   ];
 
   const isFirstGroup = fleet.nodeGroups[0]?.name === group.name;
-  const requested = isFirstGroup
-    ? fleet.infrastructure.addresses.map((a) => a.value).filter((v) => v !== '')
-    : [];
+  const { wanted, extra } = isFirstGroup
+    ? addressRequest(fleet.infrastructure.addresses)
+    : { wanted: undefined, extra: [] };
+  const requested = wanted === undefined ? [] : [wanted, ...extra];
   const unfulfilledAddresses: UnfulfilledAddress[] = [];
   if (group.listeners.length > 0) {
     const type = fleet.deployment.serviceType;
-    const [wanted, ...rest] = requested;
-    for (const value of rest)
+    for (const value of extra)
       unfulfilledAddresses.push({
         value,
         reason: `a Service takes one requested address; ${wanted} is requested for Service ${placement.namespace}/${name}`,

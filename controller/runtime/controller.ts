@@ -7,6 +7,7 @@
 import { EventEmitter } from 'node:events';
 import type { GatewayStatus } from '../apis/types.js';
 import type { IR } from '../ir/types.js';
+import { overlayAddressStatus, type AddressProblemOf } from '../status/address-status.js';
 import {
   overlayFleetStatus,
   type FleetObservation,
@@ -33,6 +34,11 @@ export interface ControllerOptions {
    * plain strings are IP addresses.
    */
   addressesOf?: (fleet: string) => (string | { type: 'IPAddress' | 'Hostname'; value: string })[];
+  /**
+   * Why a fleet does not have the addresses its Gateways requested (yet),
+   * from whoever runs it: Programmed becomes False with that reason.
+   */
+  addressProblemOf?: AddressProblemOf;
   /**
    * Gateways connected to other controller replicas (Kubernetes mode: every
    * replica serves xDS, so each sees only part of the fleet). Merged with the
@@ -199,15 +205,30 @@ export class Controller {
   /** Recomputes the fleet part of statuses (after a translation or any ACK/NACK) and emits on change. */
   private refreshStatuses(now = this.opts.now?.() ?? rfc3339Now()): void {
     const prev = new Map(this.statusByKey);
+    const previous = (ns: string, name: string) =>
+      prev.get(`Gateway/${ns}/${name}`)?.status as GatewayStatus | undefined;
+    const generation = (ns: string, name: string) => {
+      const i = this.inputs.find((x) => objectKey(x.object) === `Gateway/${ns}/${name}`);
+      return (i?.object as { metadata?: { generation?: number } })?.metadata?.generation ?? 1;
+    };
+    // An address problem takes Programmed from the translator first, so the
+    // fleet overlay (which only replaces Programmed=True) leaves it alone.
+    const translated = this.opts.addressProblemOf
+      ? overlayAddressStatus(
+          this.translatedStatuses,
+          this.lastIR,
+          this.opts.addressProblemOf,
+          previous,
+          generation,
+          { now },
+        )
+      : this.translatedStatuses;
     const next = overlayFleetStatus(
-      this.translatedStatuses,
+      translated,
       this.lastIR,
       this.observation(),
-      (ns, name) => prev.get(`Gateway/${ns}/${name}`)?.status as GatewayStatus | undefined,
-      (ns, name) => {
-        const i = this.inputs.find((x) => objectKey(x.object) === `Gateway/${ns}/${name}`);
-        return (i?.object as { metadata?: { generation?: number } })?.metadata?.generation ?? 1;
-      },
+      previous,
+      generation,
       { now },
     );
     if (this.opts.addressesOf) {

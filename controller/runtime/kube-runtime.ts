@@ -12,7 +12,7 @@ import type { ServerCredentials } from '@grpc/grpc-js';
 import type { Server } from 'node:http';
 import { startAdminApi } from '../admin/api.js';
 import type { Diagnostic } from '../errors.js';
-import type { IR } from '../ir/types.js';
+import type { Fleet, IR } from '../ir/types.js';
 import { KubeProvider, type CacheChange } from '../providers/kube/kube-provider.js';
 import type { KubeObject } from '../providers/kube/kinds.js';
 import { FleetReports } from '../status/fleet-reports.js';
@@ -41,6 +41,8 @@ export interface FleetProvisioner {
     gateways: (namespace: string, name: string) => KubeObject | undefined,
   ): Promise<unknown>;
   addressesOf(fleet: string): { type: 'IPAddress' | 'Hostname'; value: string }[];
+  /** Why the fleet's requested addresses are not its own (yet); undefined when they are. */
+  addressProblemOf?(fleet: Fleet): { reason: string; message: string } | undefined;
   /** A Service added, changed or deleted (`gone`), for Gateway addresses. */
   serviceChanged(svc: KubeObject, gone?: boolean): void;
   /** The term is over: start nothing more. */
@@ -116,6 +118,7 @@ export class KubeRuntime {
       maxDelayMs: opts.maxDelayMs ?? 500,
       remoteNodes: () => this.reports.remoteNodes(),
       addressesOf: (fleet) => this.fleetProvisioner?.addressesOf(fleet) ?? [],
+      addressProblemOf: (fleet) => this.fleetProvisioner?.addressProblemOf?.(fleet),
       ...(log ? { log } : {}),
     });
     this.elector = new LeaderElector({

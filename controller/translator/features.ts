@@ -4,10 +4,12 @@
 // feature here only together with the tests that prove it.
 export const SUPPORTED_FEATURES: readonly string[] = [
   'Gateway',
+  'GatewayAddressEmpty',
   'GatewayHTTPListenerIsolation',
   'GatewayHTTPSListenerDetectMisdirectedRequests',
   'GatewayInfrastructurePropagation',
   'GatewayPort8080',
+  'GatewayStaticAddresses',
   'HTTPRoute',
   'HTTPRoute303RedirectStatusCode',
   'HTTPRoute307RedirectStatusCode',

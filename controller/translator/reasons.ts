@@ -32,6 +32,8 @@ export const Reason = {
   // Gateway
   ListenersNotValid: 'ListenersNotValid',
   UnsupportedAddress: 'UnsupportedAddress',
+  AddressNotUsable: 'AddressNotUsable',
+  AddressNotAssigned: 'AddressNotAssigned',
   // Listener
   HostnameConflict: 'HostnameConflict',
   ProtocolConflict: 'ProtocolConflict',

@@ -65,17 +65,27 @@ export class ServiceProxy {
     })();
   }
 
+  /**
+   * The Service's load-balancer IP. spec.loadBalancerIP is honoured when it is
+   * in LB_RANGE and free, also when it changes later (the Service moves to
+   * it); otherwise the Service keeps, or gets, another address of the range,
+   * as a provider does that cannot use the address asked for.
+   */
   private allocateLb(svc: Any): string {
     const uid = svc.metadata.uid as string;
     const have = this.lbIPs.get(uid);
-    if (have) return have;
-    const used = new Set(this.lbIPs.values());
     const first = ipToInt(LB_RANGE.first);
     const last = ipToInt(LB_RANGE.last);
     const wanted = svc.spec.loadBalancerIP as string | undefined;
-    let ip: string | undefined;
-    if (wanted && ipToInt(wanted) >= first && ipToInt(wanted) <= last && !used.has(wanted))
-      ip = wanted;
+    const used = new Set([...this.lbIPs].filter(([u]) => u !== uid).map(([, ip]) => ip));
+    const usable =
+      wanted !== undefined &&
+      /^\d+\.\d+\.\d+\.\d+$/.test(wanted) &&
+      ipToInt(wanted) >= first &&
+      ipToInt(wanted) <= last &&
+      !used.has(wanted);
+    if (have && (!usable || wanted === have)) return have;
+    let ip: string | undefined = usable ? wanted : undefined;
     for (let n = first; !ip && n <= last; n++) if (!used.has(intToIp(n))) ip = intToIp(n);
     if (!ip) throw new Error('load-balancer range exhausted');
     this.lbIPs.set(uid, ip);

@@ -16,7 +16,7 @@ import {
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { ip, BRIDGE, NETNS_PREFIX } from '../cluster/host-network.js';
+import { ip, BRIDGE, LB_RANGE, NETNS_PREFIX } from '../cluster/host-network.js';
 import { down, LOGS, ROOT, up, type LocalCluster } from '../cluster/local-cluster.js';
 
 type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -27,6 +27,14 @@ const GO_LOG = join(OUT, 'go-test.log');
 const TIMINGS = join(OUT, 'timings.txt');
 const SUITE_TIMEOUT_MS = 25 * 60_000;
 
+/**
+ * GatewayStaticAddresses: an address the local cluster's load balancer hands
+ * out (the last of its range; it allocates from the first up) and one it
+ * never does (TEST-NET-1, outside the range), which gatefleet must report
+ * AddressNotUsable.
+ */
+const ADDRESS_FLAGS = ['-usable-address', LB_RANGE.last, '-unusable-address', '192.0.2.1'];
+
 let cluster: LocalCluster | undefined;
 
 function runSuite(kubeconfig: string): Promise<number | null> {
@@ -34,7 +42,7 @@ function runSuite(kubeconfig: string): Promise<number | null> {
   rmSync(REPORT, { force: true });
   const log = createWriteStream(GO_LOG);
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', [join(ROOT, 'hack/conformance/run.sh')], {
+    const child = spawn('bash', [join(ROOT, 'hack/conformance/run.sh'), ...ADDRESS_FLAGS], {
       cwd: ROOT,
       env: { ...process.env, KUBECONFIG: kubeconfig, GATEFLEET_CONFORMANCE_REPORT: REPORT },
       stdio: ['ignore', 'pipe', 'pipe'],
