@@ -13,7 +13,7 @@ import {
   type FleetObservation,
   type ObservedNode,
 } from '../status/fleet-status.js';
-import { rfc3339Now, translate, type StatusUpdate } from '../translator/index.js';
+import { rfc3339Now, translate, TranslationMemo, type StatusUpdate } from '../translator/index.js';
 import type { InputObject } from '../translator/input.js';
 import type { SnapshotCache } from '../../xds/cache.js';
 import { publishIR, type PublishResult } from '../../xds/publish.js';
@@ -78,6 +78,8 @@ export class Controller {
   private readonly statusByKey = new Map<string, StatusUpdate>();
   private running?: Promise<void>;
   private translations = 0;
+  /** What each translation reuses from the previous one (unchanged routes, clusters, IR). */
+  private readonly memo = new TranslationMemo();
 
   constructor(private readonly opts: ControllerOptions) {
     opts.nodes.onChange(() => this.refreshStatuses());
@@ -151,7 +153,7 @@ export class Controller {
         : i;
     });
     const now = this.opts.now?.() ?? rfc3339Now();
-    const result = translate(inputs, { now });
+    const result = translate(inputs, { now, memo: this.memo });
     const publish = publishIR(result.ir, this.opts.cache);
     for (const r of publish.rejected) {
       this.opts.log?.('warn', 'node group kept at its previous snapshot', {

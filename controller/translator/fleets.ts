@@ -11,7 +11,7 @@ import type {
   NodeGroup,
   TlsSecret,
 } from '../ir/types.js';
-import { resolveCluster } from './endpoints.js';
+import type { TranslationMemo } from './memo.js';
 import type { GatewayState } from './gateways.js';
 import { isProgrammable, type ListenerState } from './listeners.js';
 import type { ClusterSpec } from './routes/backends.js';
@@ -25,8 +25,8 @@ export interface FleetInputs {
   services: ReadonlyMap<string, Service>;
   endpointSlices: ReadonlyMap<string, EndpointSlice[]>;
   namespaces: ReadonlyMap<string, Namespace>;
-  /** Clusters resolved once per translation, shared by every node group. */
-  clusterCache: Map<string, Cluster>;
+  /** Clusters and IR reused from the previous translation (and within this one). */
+  memo: TranslationMemo;
 }
 
 function sortedRecord(r: Record<string, string>): Record<string, string> {
@@ -122,38 +122,37 @@ export function buildNodeGroup(
     const programmable = peers.filter(isProgrammable);
     if (programmable.length === 0) continue;
     const protocol = programmable[0]!.protocol as 'HTTP' | 'HTTPS';
-    irListeners.push(buildPortListener({ port, protocol }, programmable, peers, inputs.entriesOf));
+    irListeners.push(
+      buildPortListener({ port, protocol }, programmable, peers, inputs.entriesOf, {
+        memo: inputs.memo,
+        scope: name,
+      }),
+    );
     for (const l of programmable) for (const c of l.certificates) secrets.set(c.name, c);
   }
+  const memo = inputs.memo;
   const clusterNames = new Set<string>();
-  for (const l of irListeners)
-    for (const fc of l.filterChains)
-      for (const vh of fc.virtualHosts)
-        for (const r of vh.routes) {
-          if (r.action.type !== 'Forward') continue;
-          for (const b of r.action.backends) if (b.cluster) clusterNames.add(b.cluster);
-          for (const m of r.action.mirrors) clusterNames.add(m.cluster);
-        }
+  const listenersOut = irListeners.map((l) => {
+    const filterChains = l.filterChains.map((fc) => {
+      for (const vh of fc.virtualHosts) for (const c of memo.clustersOf(vh)) clusterNames.add(c);
+      return memo.filterChain(name, fc);
+    });
+    return memo.listener(name, { ...l, filterChains });
+  });
   const clusters = [...clusterNames].sort().map((n) => clusterFor(n, inputs));
-  return {
+  return memo.nodeGroup({
     name,
     replicas,
-    listeners: irListeners,
+    listeners: listenersOut,
     clusters,
     secrets: [...secrets.values()].sort((a, b) => (a.name < b.name ? -1 : 1)),
-  };
+  });
 }
 
 function clusterFor(name: string, inputs: FleetInputs): Cluster {
-  const cached = inputs.clusterCache.get(name);
-  if (cached) return cached;
-  const spec = inputs.clusterSpecs.get(name)!;
-  const svcKey = `${spec.service.namespace}/${spec.service.name}`;
-  const cluster = resolveCluster(
-    spec,
-    inputs.services.get(svcKey),
-    inputs.endpointSlices.get(svcKey) ?? [],
+  return inputs.memo.cluster(
+    inputs.clusterSpecs.get(name)!,
+    inputs.services,
+    inputs.endpointSlices,
   );
-  inputs.clusterCache.set(name, cluster);
-  return cluster;
 }

@@ -8,7 +8,7 @@
 //   statuses → fleets.
 import type { GatewayClassStatus, GatewayStatus, HTTPRouteStatus } from '../apis/types.js';
 import type { Diagnostic } from '../errors.js';
-import type { Cluster, IR } from '../ir/types.js';
+import type { IR } from '../ir/types.js';
 import { mergeConditions, type StatusClock } from './conditions.js';
 import { buildFleet } from './fleets.js';
 import {
@@ -32,13 +32,15 @@ import { problem } from './routes/problems.js';
 import { ReferenceGrants } from './refgrants.js';
 import type { ClusterSpec } from './routes/backends.js';
 import { attachToGateway, normalizeParentRef, type ParentOutcome } from './routes/parents.js';
-import { analyzeRoute, type RouteAnalysis } from './routes/rules.js';
+import type { RouteAnalysis } from './routes/rules.js';
+import { TranslationMemo } from './memo.js';
 import { shardsOf } from './shards.js';
 import { routeAccepted, routeStatus, type ParentResult } from './routes/status.js';
 import type { AttachedEntry } from './virtualhosts.js';
 
 export { CONTROLLER_NAME } from './reasons.js';
 export type { InputObject } from './input.js';
+export { TranslationMemo } from './memo.js';
 
 export type StatusUpdate =
   | { kind: 'GatewayClass'; name: string; status: GatewayClassStatus }
@@ -49,6 +51,12 @@ export type StatusUpdate =
 export interface TranslateOptions {
   /** Timestamp for conditions whose status changes; defaults to the current time. */
   now?: string;
+  /**
+   * The previous translation's reusable results (see memo.ts). The output is
+   * the same with or without it; a caller translating again and again keeps
+   * one and passes it every time.
+   */
+  memo?: TranslationMemo;
 }
 
 export interface TranslateResult {
@@ -81,6 +89,7 @@ export function translate(
   options: TranslateOptions = {},
 ): TranslateResult {
   const clock: StatusClock = { now: options.now ?? rfc3339Now() };
+  const memo = options.memo ?? new TranslationMemo();
   const { resources: rs, diagnostics } = indexResources(inputs);
   const grants = new ReferenceGrants(rs.referenceGrants);
   const statuses: StatusUpdate[] = [];
@@ -163,7 +172,7 @@ export function translate(
       const refId = `${ref.namespace}/${ref.name}/${ref.sectionName ?? ''}/${ref.port ?? ''}`;
       if (seenRefs.has(refId)) continue;
       seenRefs.add(refId);
-      analysis ??= analyzeRoute(route, { services: rs.services, grants });
+      analysis ??= memo.analysis(k, route, { services: rs.services, grants });
       let outcome: ParentOutcome = attachToGateway(
         ref,
         g.gateway,
@@ -202,20 +211,7 @@ export function translate(
         let list = entries.get(listener);
         if (!list) entries.set(listener, (list = []));
         for (const { host, routeHost } of hosts)
-          for (const template of analysis.rules)
-            template.matches.forEach((match, matchIndex) =>
-              list!.push({
-                analysis: analysis!,
-                template,
-                host,
-                routeHost,
-                match,
-                created: analysis!.created,
-                routeKey: analysis!.key,
-                rule: template.index,
-                matchIndex,
-              }),
-            );
+          for (const e of memo.entriesOf(k, host, routeHost)) list.push(e);
       }
     }
     if (!analysis) continue;
@@ -230,7 +226,6 @@ export function translate(
 
   // Gateway statuses (attached route counts are final now) and fleets.
   const ir: IR = { fleets: [] };
-  const clusterCache = new Map<string, Cluster>();
   for (const g of gateways.values()) {
     statuses.push({
       kind: 'Gateway',
@@ -249,7 +244,7 @@ export function translate(
         services: rs.services,
         endpointSlices: rs.endpointSlices,
         namespaces: rs.namespaces,
-        clusterCache,
+        memo,
       }),
     );
   }
@@ -270,6 +265,7 @@ export function translate(
     });
   }
   statuses.sort(compareStatus);
+  memo.rotate();
   return { ir, statuses, diagnostics };
 }
 

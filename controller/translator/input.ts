@@ -102,17 +102,37 @@ export function indexResources(inputs: readonly InputObject[]): {
     crds: [],
     fleetConfigs: new Map(),
   };
-  const seen = new Set<string>();
   const grants = new Map<string, ReferenceGrant>();
   const slices = new Map<string, EndpointSlice>();
+  const crdNames = new Set<string>();
+  const isDuplicate = (kind: Kind, k: string): boolean => {
+    switch (kind) {
+      case 'GatewayClass':
+        return rs.gatewayClasses.has(k);
+      case 'Gateway':
+        return rs.gateways.has(k);
+      case 'HTTPRoute':
+        return rs.httpRoutes.has(k);
+      case 'ReferenceGrant':
+        return grants.has(k);
+      case 'Namespace':
+        return rs.namespaces.has(k);
+      case 'Service':
+        return rs.services.has(k);
+      case 'EndpointSlice':
+        return slices.has(k);
+      case 'Secret':
+        return rs.secrets.has(k);
+      case 'CustomResourceDefinition':
+        return crdNames.has(k) || (crdNames.add(k), false);
+      case 'FleetConfig':
+        return rs.fleetConfigs.has(k);
+    }
+  };
 
   inputs.forEach((input, i) => {
     const loc = input.source ?? { index: i + 1 };
-    const where = (object: string): Pick<Diagnostic, 'object' | 'file' | 'line'> => ({
-      object,
-      ...(loc.file === undefined ? {} : { file: loc.file }),
-      ...(loc.line === undefined ? {} : { line: loc.line }),
-    });
+    const where = (object: string) => located(object, loc);
     const obj = input.object;
     if (!isRecord(obj) || typeof obj.kind !== 'string') {
       diagnostics.push({
@@ -150,26 +170,23 @@ export function indexResources(inputs: readonly InputObject[]): {
         ? meta.namespace
         : 'default';
     const k = key(namespace, meta.name);
-    const id = `${kind} ${k}`;
     const problem = shapeProblem(kind as Kind, obj);
     if (problem) {
-      diagnostics.push({ code: ErrorCode.InputInvalidField, ...where(id), message: problem });
+      diagnostics.push({
+        code: ErrorCode.InputInvalidField,
+        ...where(`${kind} ${k}`),
+        message: problem,
+      });
       return;
     }
-    if (seen.has(id)) {
+    if (isDuplicate(kind as Kind, k)) {
       diagnostics.push({
         code: ErrorCode.InputDuplicate,
-        ...where(id),
+        ...where(`${kind} ${k}`),
         message: 'defined more than once; the last definition is used',
       });
     }
-    seen.add(id);
-    // Objects are never modified; one that needs defaults is shallow-copied.
-    let norm: Record<string, unknown> = obj;
-    if (namespace !== undefined && meta.namespace !== namespace) {
-      norm = { ...norm, metadata: { ...meta, namespace } };
-    }
-    if (kind === 'HTTPRoute' && obj.spec === undefined) norm = { ...norm, spec: {} };
+    const norm = normalized(obj, kind, meta, namespace);
     switch (kind as Kind) {
       case 'GatewayClass':
         rs.gatewayClasses.set(k, norm as unknown as GatewayClass);
@@ -204,16 +221,57 @@ export function indexResources(inputs: readonly InputObject[]): {
     }
   });
   rs.referenceGrants = [...grants.values()];
-  for (const s of [...slices.keys()].sort()) {
-    const slice = slices.get(s)!;
+  // A Service's slices in slice name order (most Services have one).
+  const sliceKeys = new Map<EndpointSlice, string>();
+  for (const [k, slice] of slices) {
     const svc = slice.metadata.labels?.[SERVICE_NAME_LABEL];
     if (!svc) continue;
     const sk = key(slice.metadata.namespace, svc);
+    sliceKeys.set(slice, k);
     const list = rs.endpointSlices.get(sk);
     if (list) list.push(slice);
     else rs.endpointSlices.set(sk, [slice]);
   }
+  for (const list of rs.endpointSlices.values()) {
+    if (list.length > 1) list.sort((a, b) => (sliceKeys.get(a)! < sliceKeys.get(b)! ? -1 : 1));
+  }
   return { resources: rs, diagnostics };
+}
+
+function located(
+  object: string,
+  loc: SourceLocation,
+): Pick<Diagnostic, 'object' | 'file' | 'line'> {
+  return {
+    object,
+    ...(loc.file === undefined ? {} : { file: loc.file }),
+    ...(loc.line === undefined ? {} : { line: loc.line }),
+  };
+}
+
+/**
+ * Objects are never modified; one that needs defaults is shallow-copied, once
+ * per object, so that an unchanged object keeps its identity across
+ * translations (TranslationMemo reuses what was derived from it).
+ */
+const defaulted = new WeakMap<object, Record<string, unknown>>();
+
+function normalized(
+  obj: Record<string, unknown>,
+  kind: string,
+  meta: Record<string, unknown>,
+  namespace: string | undefined,
+): Record<string, unknown> {
+  const needsNamespace = namespace !== undefined && meta.namespace !== namespace;
+  const needsSpec = kind === 'HTTPRoute' && obj.spec === undefined;
+  if (!needsNamespace && !needsSpec) return obj;
+  let norm = defaulted.get(obj);
+  if (norm) return norm;
+  norm = obj;
+  if (needsNamespace) norm = { ...norm, metadata: { ...meta, namespace } };
+  if (needsSpec) norm = { ...norm, spec: {} };
+  defaulted.set(obj, norm);
+  return norm;
 }
 
 /** The minimal structure each kind needs; the CRD schemas validate the rest. */

@@ -8,6 +8,7 @@
 import type { FilterChain, Listener, RedirectAction, Route, VirtualHost } from '../ir/types.js';
 import { ANY_HOST, covers, isWildcard, listenerSpecificity } from './hostnames.js';
 import { listenerId, type ListenerState } from './listeners.js';
+import type { TranslationMemo } from './memo.js';
 import { comparePrecedence, type RankedEntry } from './precedence.js';
 import type { RouteAnalysis, RuleTemplate } from './routes/rules.js';
 
@@ -16,8 +17,19 @@ export interface AttachedEntry extends RankedEntry {
   host: string;
   analysis: RouteAnalysis;
   template: RuleTemplate;
-  /** The entry's IR route, built once per listener. */
-  route?: Route;
+  /**
+   * The entry's IR route when it does not depend on the listener (every rule
+   * but redirects). Entries are shared by every listener the route attaches
+   * to with the same hostnames, so nothing listener-specific is stored here.
+   */
+  readonly route?: Route;
+}
+
+/** Where a node group's virtual hosts may come from the previous translation. */
+export interface Reuse {
+  memo: TranslationMemo;
+  /** The node group, so that shards of one fleet do not share entries. */
+  scope: string;
 }
 
 interface ChainContext {
@@ -61,9 +73,29 @@ function listenerVirtualHosts(
   peers: readonly ListenerState[],
   entries: readonly AttachedEntry[],
   chain: ChainContext,
+  reuse: Reuse | undefined,
 ): VirtualHost[] {
   const mine = listenerSpecificity(l.hostname);
   const stronger = peers.filter((p) => p !== l && listenerSpecificity(p.hostname) > mine);
+  if (!reuse) return virtualHostsOf(l, stronger, entries, chain);
+  // The virtual hosts depend only on the entries (shared objects, identical
+  // while their routes are), the hostnames of this and the stronger
+  // listeners, and the chain.
+  const context = [chain.protocol, chain.port, listenerHost(l), ...stronger.map(listenerHost)];
+  return reuse.memo.listenerVirtualHosts(
+    `${reuse.scope}\0${listenerId(l)}`,
+    entries,
+    context.join('\0'),
+    () => virtualHostsOf(l, stronger, entries, chain),
+  );
+}
+
+function virtualHostsOf(
+  l: ListenerState,
+  stronger: readonly ListenerState[],
+  entries: readonly AttachedEntry[],
+  chain: ChainContext,
+): VirtualHost[] {
   const byHost = new Map<string, AttachedEntry[]>();
   for (const e of entries) {
     const list = byHost.get(e.host);
@@ -74,7 +106,7 @@ function listenerVirtualHosts(
   for (const list of byHost.values()) list.sort(comparePrecedence);
   const domains = [...new Set([listenerHost(l), ...byHost.keys()])].sort();
   const out: VirtualHost[] = [];
-  const routeOf = (e: AttachedEntry): Route => (e.route ??= toRoute(e, chain));
+  const routeOf = (e: AttachedEntry): Route => e.route ?? toRoute(e, chain);
   for (const domain of domains) {
     if (stronger.some((p) => covers(listenerHost(p), domain))) continue;
     const groups: AttachedEntry[][] = [];
@@ -106,20 +138,21 @@ export function buildPortListener(
   programmable: readonly ListenerState[],
   peers: readonly ListenerState[],
   entriesOf: (l: ListenerState) => readonly AttachedEntry[],
+  reuse?: Reuse,
 ): Listener {
   const name = `${chain.protocol.toLowerCase()}-${chain.port}`;
   const sorted = [...programmable].sort((a, b) => (listenerId(a) < listenerId(b) ? -1 : 1));
   let filterChains: FilterChain[];
   if (chain.protocol === 'HTTP') {
     const virtualHosts = sorted
-      .flatMap((l) => listenerVirtualHosts(l, peers, entriesOf(l), chain))
+      .flatMap((l) => listenerVirtualHosts(l, peers, entriesOf(l), chain, reuse))
       .sort((a, b) => (a.domain < b.domain ? -1 : a.domain > b.domain ? 1 : 0));
     filterChains = [
       { name, serverNames: [], certificates: [], sources: sorted.map(listenerId), virtualHosts },
     ];
   } else {
     filterChains = sorted.map((l) => {
-      const own = listenerVirtualHosts(l, peers, entriesOf(l), chain);
+      const own = listenerVirtualHosts(l, peers, entriesOf(l), chain, reuse);
       const misdirected: VirtualHost[] = peers
         .filter((p) => p !== l && listenerHost(p) !== listenerHost(l))
         .map((p) => ({
@@ -161,17 +194,23 @@ function misdirectedRoute(l: ListenerState, other: ListenerState): Route {
  */
 const routeCache = new WeakMap<RuleTemplate, Map<string, Route>>();
 
-function toRoute(e: AttachedEntry, chain: ChainContext): Route {
+/** The IR route of a rule match that is not a redirect (the same on every listener). */
+export function listenerIndependentRoute(e: Omit<AttachedEntry, 'route'>): Route | undefined {
+  return e.template.redirect ? undefined : toRoute(e, undefined);
+}
+
+function toRoute(e: Omit<AttachedEntry, 'route'>, chain: ChainContext | undefined): Route {
   const t = e.template;
   let cache = routeCache.get(t);
   if (!cache) routeCache.set(t, (cache = new Map()));
-  const id = t.redirect ? `${e.matchIndex}|${chain.protocol}|${chain.port}` : `${e.matchIndex}`;
+  const id =
+    t.redirect && chain ? `${e.matchIndex}|${chain.protocol}|${chain.port}` : `${e.matchIndex}`;
   let route = cache.get(id);
   if (!route) cache.set(id, (route = buildRoute(e, chain)));
   return route;
 }
 
-function buildRoute(e: AttachedEntry, chain: ChainContext): Route {
+function buildRoute(e: Omit<AttachedEntry, 'route'>, chain: ChainContext | undefined): Route {
   const t = e.template;
   const a = e.analysis;
   const route: Route = {
@@ -184,7 +223,7 @@ function buildRoute(e: AttachedEntry, chain: ChainContext): Route {
       match: e.matchIndex,
     },
     match: e.match,
-    action: t.redirect ? redirectAction(t.redirect, chain) : t.action!,
+    action: t.redirect && chain ? redirectAction(t.redirect, chain) : t.action!,
   };
   if (t.requestHeaders) route.requestHeaders = t.requestHeaders;
   if (t.responseHeaders) route.responseHeaders = t.responseHeaders;

@@ -6,7 +6,7 @@ import { GATEWAY_GROUP } from '../../apis/types.js';
 import type { Cluster } from '../../ir/types.js';
 import { key } from '../input.js';
 import { Reason } from '../reasons.js';
-import type { ReferenceGrants } from '../refgrants.js';
+import type { RefFrom, RefTo } from '../refgrants.js';
 import { problem, type Problem } from './problems.js';
 
 export interface BackendObjectRef {
@@ -20,9 +20,15 @@ export interface BackendObjectRef {
 /** A resolved Service port: what a cluster is made from. */
 export type ClusterSpec = Omit<Cluster, 'endpoints'>;
 
+/** Whether a ReferenceGrant allows a cross-namespace reference (ReferenceGrants implements it). */
+export interface GrantCheck {
+  allowed(from: RefFrom, to: RefTo): boolean;
+}
+
+/** What resolving backends may look up; TranslationMemo records each lookup. */
 export interface BackendContext {
-  services: ReadonlyMap<string, Service>;
-  grants: ReferenceGrants;
+  services: { get(key: string): Service | undefined };
+  grants: GrantCheck;
 }
 
 /** appProtocol values gatefleet can speak to, per KEP-3726 and common usage. */
