@@ -74,8 +74,13 @@ function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
   return true;
 }
 
-function sameStrings(a: readonly string[], b: readonly string[]): boolean {
-  return sameItems(a, b);
+/** Whether two objects are equal as JSON, leaving out the named fields. */
+function sameExcept<T extends object>(a: T, b: T, ...left: (keyof T)[]): boolean {
+  const json = (root: T) =>
+    JSON.stringify(root, function (this: unknown, k: string, v: unknown) {
+      return this === root && left.includes(k as keyof T) ? undefined : v;
+    });
+  return json(a) === json(b);
 }
 
 /**
@@ -275,40 +280,31 @@ export class TranslationMemo {
     return cluster;
   }
 
+  // Chains, listeners and node groups are few: their other fields (present
+  // and future) are compared as JSON, their large lists item by item.
+
   filterChain(nodeGroup: string, fc: FilterChain): FilterChain {
     return this.reuse(this.filterChains, `${nodeGroup}\0${fc.name}`, fc, (a, b) => {
       return (
-        sameStrings(a.serverNames, b.serverNames) &&
-        sameStrings(a.certificates, b.certificates) &&
-        sameStrings(a.sources, b.sources) &&
         a.virtualHosts.length === b.virtualHosts.length &&
-        a.virtualHosts.every((vh, i) => sameVirtualHost(vh, b.virtualHosts[i]!))
+        a.virtualHosts.every((vh, i) => sameVirtualHost(vh, b.virtualHosts[i]!)) &&
+        sameExcept(a, b, 'virtualHosts')
       );
     });
   }
 
   listener(nodeGroup: string, l: Listener): Listener {
     return this.reuse(this.listeners, `${nodeGroup}\0${l.name}`, l, (a, b) => {
-      return (
-        a.port === b.port && a.protocol === b.protocol && sameItems(a.filterChains, b.filterChains)
-      );
+      return sameItems(a.filterChains, b.filterChains) && sameExcept(a, b, 'filterChains');
     });
   }
 
   nodeGroup(g: NodeGroup): NodeGroup {
     return this.reuse(this.nodeGroups, g.name, g, (a, b) => {
       return (
-        a.shard === b.shard &&
-        a.replicas === b.replicas &&
         sameItems(a.listeners, b.listeners) &&
         sameItems(a.clusters, b.clusters) &&
-        a.secrets.length === b.secrets.length &&
-        a.secrets.every(
-          (s, i) =>
-            s.name === b.secrets[i]!.name &&
-            s.certificateChain === b.secrets[i]!.certificateChain &&
-            s.privateKey === b.secrets[i]!.privateKey,
-        )
+        sameExcept(a, b, 'listeners', 'clusters')
       );
     });
   }
