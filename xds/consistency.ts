@@ -57,18 +57,31 @@ export function checkConsistency(rs: ResourcesByType): string[] {
     if (!namedRoutes.has(r)) problems.push(`RouteConfiguration ${r} is named by no Listener`);
 
   for (const rc of rs.get(TypeUrl.RouteConfiguration) ?? []) {
-    walk(rc.resource, (o) => {
-      const refs: unknown[] = [];
-      if (typeof o.cluster === 'string') refs.push(o.cluster);
-      if (o.weighted_clusters)
-        refs.push(...((o.weighted_clusters as Obj).clusters as Obj[]).map((c) => c.name));
-      for (const ref of refs) {
-        if (ref !== INVALID_BACKEND_CLUSTER && !clusters.has(ref as string))
+    const { virtual_hosts: vhs, ...rest } = rc.resource;
+    for (const part of [rest, ...(Array.isArray(vhs) ? (vhs as Obj[]) : [])]) {
+      for (const ref of clusterRefs(part)) {
+        if (ref !== INVALID_BACKEND_CLUSTER && !clusters.has(ref))
           problems.push(
-            `RouteConfiguration ${rc.name} sends to Cluster ${String(ref)}, which does not exist`,
+            `RouteConfiguration ${rc.name} sends to Cluster ${ref}, which does not exist`,
           );
       }
-    });
+    }
   }
   return problems;
+}
+
+/** Clusters named in a virtual host, walked once per object (they are never modified). */
+const refsByObject = new WeakMap<Obj, readonly string[]>();
+
+function clusterRefs(o: Obj): readonly string[] {
+  let refs = refsByObject.get(o);
+  if (refs) return refs;
+  const out: string[] = [];
+  walk(o, (x) => {
+    if (typeof x.cluster === 'string') out.push(x.cluster);
+    if (x.weighted_clusters)
+      for (const c of (x.weighted_clusters as Obj).clusters as Obj[]) out.push(String(c.name));
+  });
+  refsByObject.set(o, (refs = out));
+  return refs;
 }

@@ -36,20 +36,22 @@ export interface PublishResult {
 }
 
 /**
- * Publishes the IR's node groups. A group whose IR did not change keeps its
- * snapshot (nothing is rebuilt or encoded); in a changed group only the
- * resources that changed are encoded again.
+ * Publishes the IR's node groups. A group whose IR object did not change
+ * keeps its snapshot (nothing is rebuilt or encoded); in a changed group
+ * only the resources that changed are encoded again; a group rebuilt to the
+ * same configuration keeps its snapshot too.
  */
 export function publishIR(ir: IR, cache: SnapshotCache): PublishResult {
   const next = new Map<string, Snapshot>();
   const rejected: PublishResult['rejected'] = [];
   for (const fleet of ir.fleets) {
     for (const group of fleet.nodeGroups) {
-      // The IR's JSON itself, not a digest: comparing strings is cheaper
-      // than hashing megabytes on every translation.
-      const fingerprint = `${JSON.stringify(fleet.infrastructure.addresses)}\0${JSON.stringify(group)}`;
+      // IR is immutable and a translator with a memo keeps an unchanged node
+      // group's object (controller/translator/memo.ts): the same object with
+      // the same addresses is the same configuration, found without reading it.
+      const addresses = JSON.stringify(fleet.infrastructure.addresses);
       const previous = cache.get(group.name);
-      if (previous?.fingerprint === fingerprint) {
+      if (previous?.source?.group === group && previous.source.addresses === addresses) {
         next.set(group.name, previous);
         continue;
       }
@@ -61,7 +63,13 @@ export function publishIR(ir: IR, cache: SnapshotCache): PublishResult {
         continue;
       }
       const snap = buildSnapshot(group.name, resources, new EncodeMemo(previous?.memo));
-      snap.fingerprint = fingerprint;
+      if (previous && snap.version === previous.version) {
+        // New objects, same configuration (IR from a translation without a memo).
+        previous.source = { group, addresses };
+        next.set(group.name, previous);
+        continue;
+      }
+      snap.source = { group, addresses };
       next.set(group.name, snap);
     }
   }

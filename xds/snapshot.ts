@@ -4,6 +4,7 @@
 // restarts, so a reconnecting gateway is not sent what it already has.
 import { createHash } from 'node:crypto';
 import type protobuf from 'protobufjs';
+import type { NodeGroup } from '../controller/ir/types.js';
 import { PUSH_ORDER, typeOfUrl, type TypeUrlValue } from './proto/root.js';
 import type { ResourcesByType } from './resources/index.js';
 
@@ -43,8 +44,8 @@ export interface Snapshot {
   /** Hash of every type's version: the configuration version gateways report applying. */
   version: string;
   types: Map<TypeUrlValue, TypeSnapshot>;
-  /** The IR the snapshot was built from (JSON): an unchanged group is not rebuilt. */
-  fingerprint?: string;
+  /** The IR node group (and fleet addresses, as JSON) it was built from: an unchanged group is not rebuilt. */
+  source?: { group: NodeGroup; addresses: string };
   /** What changed since the group's previous snapshot (set when it is published). */
   since?: { version: string; types: Map<TypeUrlValue, TypeChange> };
   /** Per type, responses already planned for a subscription key (shared by streams). */
@@ -108,6 +109,10 @@ function checkAnyTypes(v: unknown): void {
   for (const x of Object.values(v)) checkAnyTypes(x);
 }
 
+/** Encodings by resource object: resource objects are never modified once built. */
+const encodedResources = new WeakMap<object, Encoded>();
+const encodedPieces = new WeakMap<object, Encoded>();
+
 /**
  * Encoded resources by content. A group's new snapshot starts from its
  * previous snapshot's memo, so a resource whose object did not change is not
@@ -128,6 +133,12 @@ export class EncodeMemo {
 
   /** `piece`: part of a resource, whose version nobody reads (not hashed). */
   private encoded(typeUrl: string, message: Record<string, unknown>, piece = false): Encoded {
+    // The resource builders return the same object for the same IR object
+    // (xds/resources), so most resources of a changed group are found here
+    // without serialising them.
+    const byObject = piece ? encodedPieces : encodedResources;
+    const known = byObject.get(message);
+    if (known) return known;
     // The key is the content itself, not a digest of it: hashing every
     // resource's JSON with SHA-256 on every translation cost more than the
     // memory the strings take (measured: ~60 ms of a one-route change at
@@ -139,6 +150,7 @@ export class EncodeMemo {
       e = { bytes, version: piece ? '' : hash(bytes) };
     }
     this.entries.set(key, e);
+    byObject.set(message, e);
     return e;
   }
 

@@ -41,18 +41,19 @@ describe('RouteConfiguration encoding', () => {
   it('encodes an unchanged virtual host once across snapshots', () => {
     const [rc] = routeConfigurations();
     const first = new EncodeMemo();
-    first.get(TypeUrl.RouteConfiguration, rc!);
-    const vhosts = (rc!.virtual_hosts as unknown[]).length;
-    expect(first.entries.size).toBe(vhosts + 2); // name, every virtual host, the rest
+    const whole = first.get(TypeUrl.RouteConfiguration, rc!);
+    const vhosts = rc!.virtual_hosts as Record<string, unknown>[];
+    expect(first.entries.size).toBe(vhosts.length + 2); // name, every virtual host, the rest
+    // The next snapshot: the same virtual host objects but the first, which
+    // comes back as a new object with the same content (a rebuilt resource).
     const next = new EncodeMemo(first.entries);
-    const changed = {
-      ...rc!,
-      virtual_hosts: [...(rc!.virtual_hosts as { name: string }[]).slice(1)],
-    };
-    next.get(TypeUrl.RouteConfiguration, changed);
-    const reused = [...next.entries.values()].filter((e) =>
-      [...first.entries.values()].includes(e),
-    );
-    expect(reused).toHaveLength(vhosts - 1 + 2);
+    const changed = { ...rc!, virtual_hosts: [structuredClone(vhosts[0]!), ...vhosts.slice(1)] };
+    const again = next.get(TypeUrl.RouteConfiguration, changed);
+    expect(Buffer.from(again.bytes).equals(Buffer.from(whole.bytes))).toBe(true);
+    // Objects seen before are found by identity, without being serialised
+    // again; only the new ones go through the content memo (and hit it).
+    expect(next.entries.size).toBe(3);
+    const [vhKey] = [...next.entries.keys()].filter((k) => k.includes(String(vhosts[0]!.name)));
+    expect(next.entries.get(vhKey!)).toBe(first.entries.get(vhKey!));
   });
 });

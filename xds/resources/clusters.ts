@@ -6,7 +6,24 @@ import { adsConfigSource, duration, Ext, FilterName, wrap } from './common.js';
 
 export const CONNECT_TIMEOUT_MS = 5_000;
 
+// Built once per IR cluster (IR is immutable): the same object back lets the
+// snapshot encoder skip it by identity.
+const builtClusters = new WeakMap<Cluster, Record<string, unknown>>();
+const builtAssignments = new WeakMap<Cluster, Record<string, unknown>>();
+
 export function buildCluster(c: Cluster): Record<string, unknown> {
+  let r = builtClusters.get(c);
+  if (!r) builtClusters.set(c, (r = clusterResource(c)));
+  return r;
+}
+
+export function buildLoadAssignment(c: Cluster): Record<string, unknown> {
+  let r = builtAssignments.get(c);
+  if (!r) builtAssignments.set(c, (r = loadAssignment(c)));
+  return r;
+}
+
+function clusterResource(c: Cluster): Record<string, unknown> {
   const explicit =
     c.protocol === 'h2c' ? { http2_protocol_options: {} } : { http_protocol_options: {} };
   return {
@@ -24,7 +41,7 @@ export function buildCluster(c: Cluster): Record<string, unknown> {
   };
 }
 
-export function buildLoadAssignment(c: Cluster): Record<string, unknown> {
+function loadAssignment(c: Cluster): Record<string, unknown> {
   return {
     cluster_name: c.name,
     endpoints:

@@ -34,15 +34,35 @@ export function buildRouteConfiguration(
   };
 }
 
+/**
+ * Virtual hosts built before, by IR object (IR is immutable), with the
+ * cluster protocols they read. The same object back is what lets the
+ * snapshot encoder and the consistency check skip it by identity.
+ */
+const builtVirtualHosts = new WeakMap<
+  VirtualHost,
+  { protocols: [string, string | undefined][]; resource: Record<string, unknown> }
+>();
+
 function virtualHost(
   vh: VirtualHost,
   clusterProtocol: (cluster: string) => string | undefined,
 ): Record<string, unknown> {
-  return {
+  const built = builtVirtualHosts.get(vh);
+  if (built && built.protocols.every(([c, p]) => clusterProtocol(c) === p)) return built.resource;
+  const protocols: [string, string | undefined][] = [];
+  const recording = (c: string) => {
+    const p = clusterProtocol(c);
+    protocols.push([c, p]);
+    return p;
+  };
+  const resource = {
     name: vh.name,
     domains: [vh.domain],
-    routes: vh.routes.map((r) => route(r, clusterProtocol)),
+    routes: vh.routes.map((r) => route(r, recording)),
   };
+  builtVirtualHosts.set(vh, { protocols, resource });
+  return resource;
 }
 
 function route(
