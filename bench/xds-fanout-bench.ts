@@ -10,7 +10,7 @@
 // performance.now()), so ACK time − t0 is the latency of the change.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { inputsOf, translate } from '../controller/translator/index.js';
+import { inputsOf, translate, TranslationMemo } from '../controller/translator/index.js';
 import type { IR } from '../controller/ir/types.js';
 import { SnapshotCache } from '../xds/cache.js';
 import { publishIR } from '../xds/publish.js';
@@ -103,8 +103,11 @@ class Cluster {
     };
   }
 
+  /** Carried from translation to translation, as the controller does. */
+  private readonly memo = new TranslationMemo();
+
   translate(): IR {
-    return translate(inputsOf(this.objects), { now: NOW }).ir;
+    return translate(inputsOf(this.objects), { now: NOW, memo: this.memo }).ir;
   }
 
   /** Edits the objects for change `kind`, repeat `r`; returns the IR to publish. */

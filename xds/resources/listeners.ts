@@ -1,7 +1,12 @@
 // IR listeners → Envoy Listener: one per port, an HTTP connection manager per
 // filter chain taking its routes from RDS, and for HTTPS one filter chain per
 // Gateway listener chosen by SNI, with its certificates from SDS.
-import type { FilterChain, FleetAddress, Listener } from '../../controller/ir/types.js';
+import type {
+  FilterChain,
+  FleetAddress,
+  Listener,
+  VirtualHost,
+} from '../../controller/ir/types.js';
 import { isWildcard } from '../../controller/translator/hostnames.js';
 import { adsConfigSource, Ext, FilterName, wrap } from './common.js';
 
@@ -101,29 +106,47 @@ export function buildApiListeners(listeners: readonly Listener[]): {
   resource: Record<string, unknown>;
   namedOnly: true;
 }[] {
-  const byHost = new Map<string, string>();
+  const byHost = new Map<string, { vh: VirtualHost; routeConfigName: string }>();
   for (const l of [...listeners].sort((a, b) => a.port - b.port)) {
     if (l.protocol !== 'HTTP') continue;
     for (const fc of l.filterChains) {
       for (const vh of fc.virtualHosts) {
         if (vh.domain === '*' || isWildcard(vh.domain) || byHost.has(vh.domain)) continue;
-        byHost.set(vh.domain, fc.name);
+        byHost.set(vh.domain, { vh, routeConfigName: fc.name });
       }
     }
   }
-  return [...byHost].map(([host, routeConfigName]) => ({
+  return [...byHost].map(([host, { vh, routeConfigName }]) => ({
     name: host,
     namedOnly: true as const,
-    resource: {
-      name: host,
+    resource: apiListener(vh, host, routeConfigName),
+  }));
+}
+
+/** Built once per IR virtual host and route table (the snapshot encoder then finds it by identity). */
+const builtApiListeners = new WeakMap<
+  VirtualHost,
+  { routeConfigName: string; resource: Record<string, unknown> }
+>();
+
+function apiListener(
+  vh: VirtualHost,
+  host: string,
+  routeConfigName: string,
+): Record<string, unknown> {
+  const built = builtApiListeners.get(vh);
+  if (built?.routeConfigName === routeConfigName) return built.resource;
+  const resource = {
+    name: host,
+    api_listener: {
       api_listener: {
-        api_listener: {
-          '@type': Ext.HttpConnectionManager,
-          stat_prefix: host,
-          rds: { config_source: adsConfigSource(), route_config_name: routeConfigName },
-          http_filters: [{ name: FilterName.Router, typed_config: { '@type': Ext.Router } }],
-        },
+        '@type': Ext.HttpConnectionManager,
+        stat_prefix: host,
+        rds: { config_source: adsConfigSource(), route_config_name: routeConfigName },
+        http_filters: [{ name: FilterName.Router, typed_config: { '@type': Ext.Router } }],
       },
     },
-  }));
+  };
+  builtApiListeners.set(vh, { routeConfigName, resource });
+  return resource;
 }
