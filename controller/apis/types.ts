@@ -34,6 +34,8 @@ export type ListenerStatus = NonNullable<GatewayStatus['listeners']>[number];
 
 export type Listener = Gateway['spec']['listeners'][number];
 export type GatewayAddress = NonNullable<Gateway['spec']['addresses']>[number];
+export type FrontendTLSConfig = NonNullable<NonNullable<Gateway['spec']['tls']>['frontend']>;
+export type FrontendTLSValidation = NonNullable<FrontendTLSConfig['default']['validation']>;
 export type ParentReference = NonNullable<HTTPRoute['spec']['parentRefs']>[number];
 export type HTTPRouteRule = NonNullable<HTTPRoute['spec']['rules']>[number];
 export type HTTPRouteMatch = NonNullable<HTTPRouteRule['matches']>[number];
@@ -99,6 +101,14 @@ export interface Secret {
   data?: Record<string, string>;
   /** Plain values, as users may write them in YAML; merged over `data`. */
   stringData?: Record<string, string>;
+}
+
+/** A ConfigMap, read for the CA bundles of client certificate validation (`ca.crt`). */
+export interface ConfigMap {
+  apiVersion?: string;
+  kind: 'ConfigMap';
+  metadata: ObjectMeta;
+  data?: Record<string, string>;
 }
 
 /** A CustomResourceDefinition, read only for the Gateway API bundle version annotation. */

@@ -94,6 +94,18 @@ export interface FilterChain {
   /** `<namespace>/<gateway>/<listener>` of the Gateway listeners served here. */
   sources: string[];
   virtualHosts: VirtualHost[];
+  /** Client certificate validation (HTTPS; the Gateway's spec.tls.frontend for this port). */
+  clientValidation?: ClientValidation;
+}
+
+export interface ClientValidation {
+  /** PEM CA certificates a client certificate must chain to (every valid caCertificateRef). */
+  caCertificates: string;
+  /**
+   * AllowValidOnly: a client certificate is required and must verify.
+   * AllowInsecureFallback: one is requested, but any (or none) is accepted.
+   */
+  mode: 'AllowValidOnly' | 'AllowInsecureFallback';
 }
 
 export interface VirtualHost {

@@ -3,6 +3,7 @@
 // status of every listener with its attached route count.
 import type { FleetConfig, Gateway, GatewayStatus, ListenerStatus } from '../apis/types.js';
 import type { FleetAddress } from '../ir/types.js';
+import { allowsInsecureFallback } from './client-validation.js';
 import { mergeConditions, type StatusClock } from './conditions.js';
 import {
   isProgrammable,
@@ -34,6 +35,7 @@ export const MERGED_FLEET_PREFIX = 'merged:';
 const GATEWAY_CONDITION_TYPES: ReadonlySet<string> = new Set([
   ConditionType.Accepted,
   ConditionType.Programmed,
+  ConditionType.InsecureFrontendValidationMode,
 ]);
 
 export function decideGateway(
@@ -153,6 +155,18 @@ export function gatewayConditions(g: GatewayState): ConditionDecision[] {
   } else {
     out.push(
       cond(ConditionType.Programmed, 'False', Reason.Invalid, 'no listener could be programmed'),
+    );
+  }
+  // Present only while a client validation allows insecure fallback (the
+  // condition is removed once every mode is AllowValidOnly again).
+  if (allowsInsecureFallback(g.gateway)) {
+    out.push(
+      cond(
+        ConditionType.InsecureFrontendValidationMode,
+        'True',
+        Reason.ConfigurationChanged,
+        'client certificate validation is AllowInsecureFallback: clients without a valid certificate are let in',
+      ),
     );
   }
   return out;

@@ -131,7 +131,7 @@ export function translate(
     const gw = rs.gateways.get(k)!;
     const cls = gw.spec.gatewayClassName;
     if (!classProblems.has(cls)) continue;
-    const listeners = buildListeners(gw, rs.secrets, grants);
+    const listeners = buildListeners(gw, rs.secrets, grants, rs.configMaps);
     gateways.set(
       k,
       decideGateway(gw, listeners, classProblems.get(cls), classParams.get(cls), rs.fleetConfigs),

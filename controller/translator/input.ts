@@ -2,6 +2,7 @@
 // gatefleet cannot read are reported as diagnostics and skipped, so one bad
 // object never hides the good ones.
 import type {
+  ConfigMap,
   CustomResourceDefinition,
   FleetConfig,
   EndpointSlice,
@@ -39,6 +40,7 @@ export interface ResourceSet {
   /** EndpointSlices by `<namespace>/<service name>`. */
   endpointSlices: Map<string, EndpointSlice[]>;
   secrets: Map<string, Secret>;
+  configMaps: Map<string, ConfigMap>;
   crds: CustomResourceDefinition[];
   fleetConfigs: Map<string, FleetConfig>;
 }
@@ -52,6 +54,7 @@ type Kind =
   | 'Service'
   | 'EndpointSlice'
   | 'Secret'
+  | 'ConfigMap'
   | 'CustomResourceDefinition'
   | 'FleetConfig';
 
@@ -67,6 +70,7 @@ const KINDS: Record<Kind, { versions: Set<string>; namespaced: boolean }> = {
   Service: { versions: new Set(['v1']), namespaced: true },
   EndpointSlice: { versions: new Set(['discovery.k8s.io/v1']), namespaced: true },
   Secret: { versions: new Set(['v1']), namespaced: true },
+  ConfigMap: { versions: new Set(['v1']), namespaced: true },
   CustomResourceDefinition: {
     versions: new Set(['apiextensions.k8s.io/v1']),
     namespaced: false,
@@ -99,6 +103,7 @@ export function indexResources(inputs: readonly InputObject[]): {
     services: new Map(),
     endpointSlices: new Map(),
     secrets: new Map(),
+    configMaps: new Map(),
     crds: [],
     fleetConfigs: new Map(),
   };
@@ -123,6 +128,8 @@ export function indexResources(inputs: readonly InputObject[]): {
         return slices.has(k);
       case 'Secret':
         return rs.secrets.has(k);
+      case 'ConfigMap':
+        return rs.configMaps.has(k);
       case 'CustomResourceDefinition':
         return crdNames.has(k) || (crdNames.add(k), false);
       case 'FleetConfig':
@@ -211,6 +218,9 @@ export function indexResources(inputs: readonly InputObject[]): {
         break;
       case 'Secret':
         rs.secrets.set(k, norm as unknown as Secret);
+        break;
+      case 'ConfigMap':
+        rs.configMaps.set(k, norm as unknown as ConfigMap);
         break;
       case 'CustomResourceDefinition':
         rs.crds.push(norm as unknown as CustomResourceDefinition);

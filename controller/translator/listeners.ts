@@ -1,10 +1,11 @@
 // Listener validation: protocol support, allowed route kinds, TLS certificate
 // references, and the distinctness rules between listeners that share a port.
 // The result feeds both the Gateway's status and the IR.
-import type { Gateway, Listener, ListenerStatus, Secret } from '../apis/types.js';
-import type { TlsSecret } from '../ir/types.js';
+import type { ConfigMap, Gateway, Listener, ListenerStatus, Secret } from '../apis/types.js';
+import type { ClientValidation, TlsSecret } from '../ir/types.js';
 import { GATEWAY_GROUP } from '../apis/types.js';
 import { checkTlsSecret } from './certificates.js';
+import { resolveClientValidation } from './client-validation.js';
 
 const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 import { covers } from './hostnames.js';
@@ -39,6 +40,8 @@ export interface ListenerState {
   /** ResolvedRefs=False problems, in spec order. */
   refProblems: { reason: string; message: string }[];
   certificates: TlsSecret[];
+  /** Client certificate validation for the listener's port (client-validation.ts). */
+  clientValidation?: ClientValidation;
   overlappingTls: string[];
   /** Routes attached with Accepted=True, counted by the route stage. */
   attachedRoutes: number;
@@ -58,6 +61,7 @@ export function buildListeners(
   gateway: Gateway,
   secrets: ReadonlyMap<string, Secret>,
   grants: ReferenceGrants,
+  configMaps: ReadonlyMap<string, ConfigMap> = new Map(),
 ): ListenerState[] {
   const gwNs = gateway.metadata.namespace ?? 'default';
   const gatewayKey = key(gwNs, gateway.metadata.name);
@@ -84,6 +88,7 @@ export function buildListeners(
       };
     } else if (l.protocol === 'HTTPS') {
       resolveCertificates(l, gwNs, secrets, grants);
+      resolveClientValidation(l, gwNs, configMaps, grants);
     }
     return l;
   });

@@ -12,6 +12,7 @@ export const ConditionType = {
   OverlappingTLSConfig: 'OverlappingTLSConfig',
   SupportedVersion: 'SupportedVersion',
   PartiallyInvalid: 'PartiallyInvalid',
+  InsecureFrontendValidationMode: 'InsecureFrontendValidationMode',
   /** gatefleet's route parent condition: on which shards of a sharded fleet the route is loaded. */
   Sharded: 'gatefleet.io/Sharded',
 } as const;
@@ -34,12 +35,17 @@ export const Reason = {
   UnsupportedAddress: 'UnsupportedAddress',
   AddressNotUsable: 'AddressNotUsable',
   AddressNotAssigned: 'AddressNotAssigned',
+  /** InsecureFrontendValidationMode=True: a client validation mode is AllowInsecureFallback. */
+  ConfigurationChanged: 'ConfigurationChanged',
   // Listener
   HostnameConflict: 'HostnameConflict',
   ProtocolConflict: 'ProtocolConflict',
   NoConflicts: 'NoConflicts',
   UnsupportedProtocol: 'UnsupportedProtocol',
   InvalidCertificateRef: 'InvalidCertificateRef',
+  InvalidCACertificateRef: 'InvalidCACertificateRef',
+  InvalidCACertificateKind: 'InvalidCACertificateKind',
+  NoValidCACertificate: 'NoValidCACertificate',
   InvalidRouteKinds: 'InvalidRouteKinds',
   OverlappingHostnames: 'OverlappingHostnames',
   // Route

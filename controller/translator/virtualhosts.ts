@@ -169,6 +169,7 @@ export function buildPortListener(
         certificates: l.certificates.map((c) => c.name),
         sources: [listenerId(l)],
         virtualHosts,
+        ...(l.clientValidation ? { clientValidation: l.clientValidation } : {}),
       };
     });
   }

@@ -1,6 +1,6 @@
 // Schemas for what no CRD describes: ObjectMeta (every kind's `metadata`),
 // and the core kinds gatefleet reads (Namespace, Service, EndpointSlice,
-// Secret) plus CustomResourceDefinition. Written as structural schemas so they
+// Secret, ConfigMap) plus CustomResourceDefinition. Written as structural schemas so they
 // go through the same conversion as the CRDs'. The core kinds' schemas check
 // required fields and types only; fields they do not list are allowed.
 
@@ -178,6 +178,14 @@ export const BUILTIN_KINDS: readonly BuiltinKind[] = [
     namespaced: true,
     names: 'subdomain',
     schema: top({ type: str, data: stringMap, stringData: stringMap, immutable: bool }),
+  },
+  {
+    group: '',
+    version: 'v1',
+    kind: 'ConfigMap',
+    namespaced: true,
+    names: 'subdomain',
+    schema: top({ data: stringMap, binaryData: stringMap, immutable: bool }),
   },
   {
     group: 'apiextensions.k8s.io',

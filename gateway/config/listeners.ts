@@ -20,6 +20,15 @@ export interface CompiledChain {
   routeTable: string;
   /** SDS secret names (TLS chains only). */
   certificates: string[];
+  /**
+   * Client certificates (TLS chains, validation_context): the PEM CAs they
+   * are verified with; absent, none is requested.
+   */
+  clientCa?: string;
+  /** require_client_certificate: a client without a certificate is refused. */
+  requireClientCert?: boolean;
+  /** A presented certificate must chain to clientCa (not ACCEPT_UNTRUSTED). */
+  verifyClientCert?: boolean;
   alpn: string[];
   /** HCM settings the request path honours (see runtime/path.ts). */
   normalizePath: boolean;
@@ -117,12 +126,34 @@ function compileChain(fc: FilterChain, tls: boolean, where: string): CompiledCha
     if (chain.certificates.length === 0)
       throw new ConfigError(`${w}: a TLS chain needs a certificate`);
     chain.alpn = common?.alpn_protocols ?? [];
+    clientValidation(chain, ctx, w);
   } else if (fc.transport_socket) {
     throw new ConfigError(
       `${w}: transport socket ${fc.transport_socket.name} needs a TLS listener`,
     );
   }
   return chain;
+}
+
+/** validation_context (inline trusted_ca only) and require_client_certificate. */
+function clientValidation(chain: CompiledChain, ctx: DownstreamTlsContext, where: string): void {
+  const common = ctx.common_tls_context;
+  const type = common?.validation_context_type;
+  const require = ctx.require_client_certificate?.value === true;
+  if (type === undefined) {
+    if (require)
+      throw new ConfigError(`${where}: require_client_certificate needs a validation_context`);
+    return;
+  }
+  if (type !== 'validation_context')
+    throw new ConfigError(`${where}: ${type} is not supported; use validation_context`);
+  const vc = common!.validation_context!;
+  const ca = vc.trusted_ca;
+  if (ca?.specifier !== 'inline_string' || !ca.inline_string)
+    throw new ConfigError(`${where}: validation_context.trusted_ca must be an inline string`);
+  chain.clientCa = ca.inline_string;
+  chain.requireClientCert = require;
+  chain.verifyClientCert = vc.trust_chain_verification !== 'ACCEPT_UNTRUSTED';
 }
 
 export function compileListener(l: Listener): CompiledListener {

@@ -25,3 +25,18 @@ export function compileSecret(s: Secret): CompiledSecret {
     throw new ConfigError(`${where}: ${(e as Error).message}`);
   }
 }
+
+const withCa = new WeakMap<CompiledSecret, Map<string, SecureContext>>();
+
+/**
+ * The secret's context that also verifies client certificates against `ca`
+ * (a chain with client validation), built once per secret and CA bundle.
+ */
+export function contextWithCa(secret: CompiledSecret, ca: string | undefined): SecureContext {
+  if (ca === undefined) return secret.context;
+  let byCa = withCa.get(secret);
+  if (!byCa) withCa.set(secret, (byCa = new Map()));
+  let ctx = byCa.get(ca);
+  if (!ctx) byCa.set(ca, (ctx = createSecureContext({ ...secret.pem, ca })));
+  return ctx;
+}

@@ -4,6 +4,10 @@
 // gateway NACKs it and keeps what it had. Plain listeners speak HTTP/1.1
 // and HTTP/2 with prior knowledge (h2c.ts); TLS listeners pick their certificate by SNI and speak h2 or HTTP/1.1 (ALPN).
 //
+// Client certificates (client-certs.ts): a TLS port whose chains validate
+// them requests one in every handshake; each chain's context verifies it
+// against that chain's CAs.
+//
 // HTTP/1.1 is parsed by Node's strict parser on both kinds of listener (the
 // TLS server's HTTP/1.1 fallback reads the same settings from the server
 // object). A request the parser finds malformed never reaches the handler:
@@ -18,14 +22,16 @@ import {
   type Http2SecureServer,
 } from 'node:http2';
 import type { Socket } from 'node:net';
+import type { SecureContextOptions, TLSSocket } from 'node:tls';
 import type { CompiledListener } from '../config/listeners.js';
-import type { CompiledSecret } from '../config/secrets.js';
+import { contextWithCa, type CompiledSecret } from '../config/secrets.js';
 import type { GatewayConfig } from '../config/store.js';
 import { ConfigError } from '../config/decode.js';
 import type { DownstreamRequest, DownstreamResponse } from './forward.js';
 import { DEFAULT_LIMITS, type ServerLimits } from './limits.js';
 import { selectChain } from './lookup.js';
 import { acceptPriorKnowledge } from './h2c.js';
+import { clientCertMode, refuseClientCertificate } from './client-certs.js';
 import { upgradeResponse } from './websocket.js';
 
 export { DEFAULT_LIMITS, type ServerLimits };
@@ -38,10 +44,14 @@ interface Open {
   sockets: Set<Socket>;
   /** TLS: the certificate served to clients that send no SNI, when one applies. */
   defaultSecret?: CompiledSecret;
+  /** The client CAs the default context was built with. */
+  defaultCa?: string;
 }
 
+/** What a server is created with: another key means new servers. */
 function keyOf(l: CompiledListener): string {
-  return `${l.addresses.join(',')}|${l.port}|${l.tls ? 'tls' : 'plain'}`;
+  const tls = l.tls ? `tls|${clientCertMode(l)}` : 'plain';
+  return `${l.addresses.join(',')}|${l.port}|${tls}`;
 }
 
 export class ListenerSet {
@@ -102,12 +112,15 @@ export class ListenerSet {
 
   private async listen(name: string, l: CompiledListener, cfg: GatewayConfig): Promise<Open> {
     const o: Open = { key: keyOf(l), servers: [], sockets: new Set() };
-    const secret = defaultSecret(l, cfg);
-    if (secret) o.defaultSecret = secret;
+    const d = defaultSecret(l, cfg);
+    if (d) {
+      o.defaultSecret = d.secret;
+      if (d.ca !== undefined) o.defaultCa = d.ca;
+    }
     try {
       for (const address of l.addresses) {
-        const s = l.tls ? this.tlsServer(name) : this.plainServer(name);
-        if (o.defaultSecret) (s as Http2SecureServer).setSecureContext(o.defaultSecret.pem);
+        const s = l.tls ? this.tlsServer(name, l) : this.plainServer(name);
+        if (d) (s as Http2SecureServer).setSecureContext(secureContextOptions(d));
         s.on('connection', (sock: Socket) => {
           o.sockets.add(sock);
           sock.once('close', () => o.sockets.delete(sock));
@@ -164,9 +177,15 @@ export class ListenerSet {
     return s;
   }
 
-  private tlsServer(name: string): Http2SecureServer {
+  private tlsServer(name: string, l: CompiledListener): Http2SecureServer {
+    const mode = clientCertMode(l);
     const s = createSecureServer(
       {
+        // Client certificates are requested when a chain validates them;
+        // OpenSSL refuses the handshake itself only when every chain needs a
+        // verified one, otherwise each connection is checked for its chain.
+        requestCert: mode !== 'none',
+        rejectUnauthorized: mode === 'all-verified',
         allowHTTP1: true,
         maxHeaderListPairs: 256,
         maxSessionMemory: 64,
@@ -178,12 +197,20 @@ export class ListenerSet {
           const chain = l && selectChain(l, serverName);
           const secret = chain && cfg.secrets.get(chain.certificates[0] ?? '');
           if (!secret) return cb(new Error(`no certificate for ${serverName || '(no SNI)'}`));
-          cb(null, secret.context);
+          cb(null, contextWithCa(secret, chain.clientCa));
         },
       },
       (req, res) => this.handle(name, req, res),
     );
     s.on('tlsClientError', () => {});
+    if (mode === 'per-chain') {
+      // Before the HTTP layer sees the connection.
+      s.prependListener('secureConnection', (socket: TLSSocket) => {
+        const cur = this.config().listeners.get(name);
+        const chain = cur && selectChain(cur, socket.servername ?? undefined);
+        if (chain && refuseClientCertificate(chain, socket)) socket.destroy();
+      });
+    }
     // HTTP/1.1 over TLS can upgrade to WebSocket too.
     s.on('upgrade', (req, socket, head) =>
       this.handle(name, req, upgradeResponse(req, socket, head)),
@@ -218,17 +245,28 @@ export class ListenerSet {
  * the certificate of the chain a missing SNI selects (none: the handshake
  * fails, as with Envoy when no filter chain matches).
  */
-function defaultSecret(l: CompiledListener, cfg: GatewayConfig): CompiledSecret | undefined {
+function defaultSecret(
+  l: CompiledListener,
+  cfg: GatewayConfig,
+): { secret: CompiledSecret; ca?: string } | undefined {
   if (!l.tls) return undefined;
   const chain = selectChain(l, undefined);
-  return chain && cfg.secrets.get(chain.certificates[0] ?? '');
+  const secret = chain && cfg.secrets.get(chain.certificates[0] ?? '');
+  if (!secret) return undefined;
+  return chain.clientCa === undefined ? { secret } : { secret, ca: chain.clientCa };
+}
+
+function secureContextOptions(d: { secret: CompiledSecret; ca?: string }): SecureContextOptions {
+  return d.ca === undefined ? d.secret.pem : { ...d.secret.pem, ca: d.ca };
 }
 
 function updateDefaultCertificate(o: Open, l: CompiledListener, cfg: GatewayConfig): void {
-  const secret = defaultSecret(l, cfg);
-  if (!secret || secret === o.defaultSecret) return;
-  o.defaultSecret = secret;
-  for (const s of o.servers as Http2SecureServer[]) s.setSecureContext(secret.pem);
+  const d = defaultSecret(l, cfg);
+  if (!d || (d.secret === o.defaultSecret && d.ca === o.defaultCa)) return;
+  o.defaultSecret = d.secret;
+  if (d.ca === undefined) delete o.defaultCa;
+  else o.defaultCa = d.ca;
+  for (const s of o.servers as Http2SecureServer[]) s.setSecureContext(secureContextOptions(d));
 }
 
 /** Stops accepting; idle keep-alive connections close now, busy ones when done. */

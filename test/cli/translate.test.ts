@@ -28,8 +28,8 @@ spec:
 ---
 this: [is, not, { valid
 ---
-apiVersion: v1
-kind: ConfigMap
+apiVersion: apps/v1
+kind: Deployment
 metadata: { name: ignored }
 `;
 

@@ -50,6 +50,7 @@ function chain(l: Listener, fc: FilterChain): Record<string, unknown> {
   };
   if (l.protocol === 'HTTPS') {
     if (fc.serverNames.length > 0) out.filter_chain_match = { server_names: fc.serverNames };
+    const v = fc.clientValidation;
     out.transport_socket = {
       name: FilterName.Tls,
       typed_config: {
@@ -60,7 +61,20 @@ function chain(l: Listener, fc: FilterChain): Record<string, unknown> {
             sds_config: adsConfigSource(),
           })),
           alpn_protocols: ['h2', 'http/1.1'],
+          // Client certificates: requested and verified against the CAs;
+          // AllowInsecureFallback accepts an untrusted one (or none).
+          ...(v
+            ? {
+                validation_context: {
+                  trusted_ca: { inline_string: v.caCertificates },
+                  ...(v.mode === 'AllowInsecureFallback'
+                    ? { trust_chain_verification: 'ACCEPT_UNTRUSTED' }
+                    : {}),
+                },
+              }
+            : {}),
         },
+        ...(v?.mode === 'AllowValidOnly' ? { require_client_certificate: wrap(true) } : {}),
       },
     };
   }

@@ -87,6 +87,21 @@ export const WATCHED_KINDS: readonly WatchedKind[] = [
     fieldSelector: 'type=kubernetes.io/tls',
   },
   {
+    // Read for the CA bundles of client certificate validation (Gateway
+    // spec.tls.frontend): only `ca.crt` is kept, so other ConfigMaps cost
+    // little memory.
+    kind: 'ConfigMap',
+    group: '',
+    version: 'v1',
+    plural: 'configmaps',
+    namespaced: true,
+    trim: (o) => {
+      const ca = (o.data as Record<string, unknown> | undefined)?.['ca.crt'];
+      o.data = typeof ca === 'string' ? { 'ca.crt': ca } : {};
+      delete o.binaryData;
+    },
+  },
+  {
     // Only the group and the bundle-version annotation are read (the
     // GatewayClass SupportedVersion condition); schemas are dropped.
     kind: 'CustomResourceDefinition',
