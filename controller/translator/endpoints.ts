@@ -5,6 +5,7 @@
 import type { EndpointSlice, Service } from '../apis/types.js';
 import type { Cluster, Endpoint } from '../ir/types.js';
 import type { ClusterSpec } from './routes/backends.js';
+import { sortInPlace } from './sort.js';
 
 export function resolveCluster(
   spec: ClusterSpec,
@@ -45,7 +46,7 @@ export function resolveCluster(
       }
     }
   }
-  endpoints.sort(compareEndpoints);
+  sortInPlace(endpoints, compareEndpoints);
   return { name: spec.name, service: spec.service, protocol: spec.protocol, endpoints };
 }
 

@@ -1,6 +1,7 @@
 // Hostname arithmetic for listeners and routes. A hostname is an exact name
 // (`foo.example.com`), a wildcard (`*.example.com`, matching one or more labels
 // in front of the suffix but not `example.com` itself), or `*` for any host.
+import { byString, sortInPlace } from './sort.js';
 
 export const ANY_HOST = '*';
 
@@ -56,7 +57,10 @@ export function routeHostsOnListener(
     const prev = out.get(i);
     if (prev === undefined || moreSpecific(h, prev)) out.set(i, h);
   }
-  return [...out.keys()].sort().map((host) => ({ host, routeHost: out.get(host)! }));
+  return sortInPlace([...out.keys()], byString).map((host) => ({
+    host,
+    routeHost: out.get(host)!,
+  }));
 }
 
 /** Route hostname precedence: more non-wildcard characters, then more characters. */

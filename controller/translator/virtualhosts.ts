@@ -10,6 +10,7 @@ import { ANY_HOST, covers, isWildcard, listenerSpecificity } from './hostnames.j
 import { listenerId, type ListenerState } from './listeners.js';
 import type { TranslationMemo } from './memo.js';
 import { comparePrecedence, type RankedEntry } from './precedence.js';
+import { sortInPlace } from './sort.js';
 import type { RouteAnalysis, RuleTemplate } from './routes/rules.js';
 
 export interface AttachedEntry extends RankedEntry {
@@ -103,7 +104,7 @@ function virtualHostsOf(
     else byHost.set(e.host, [e]);
   }
   // Sorted runs make the per-domain sort below close to linear.
-  for (const list of byHost.values()) list.sort(comparePrecedence);
+  for (const list of byHost.values()) sortInPlace(list, comparePrecedence);
   const domains = [...new Set([listenerHost(l), ...byHost.keys()])].sort();
   const out: VirtualHost[] = [];
   const routeOf = (e: AttachedEntry): Route => e.route ?? toRoute(e, chain);

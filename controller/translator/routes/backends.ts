@@ -51,9 +51,10 @@ export function resolveBackend(
   const group = ref.group ?? '';
   const kind = ref.kind ?? 'Service';
   const ns = ref.namespace ?? routeNamespace;
-  const id = `${where} ${group === '' ? '' : `${group}/`}${kind} ${ns}/${ref.name}`;
+  // Named only in problems: built when one is reported.
+  const id = () => `${where} ${group === '' ? '' : `${group}/`}${kind} ${ns}/${ref.name}`;
   if (group !== '' || kind !== 'Service') {
-    return problem(Reason.InvalidKind, `${id}: only core Services are supported as backends`);
+    return problem(Reason.InvalidKind, `${id()}: only core Services are supported as backends`);
   }
   const allowed = ctx.grants.allowed(
     { group: GATEWAY_GROUP, kind: 'HTTPRoute', namespace: routeNamespace },
@@ -62,23 +63,23 @@ export function resolveBackend(
   if (!allowed) {
     return problem(
       Reason.RefNotPermitted,
-      `${id}: no ReferenceGrant in namespace ${ns} allows HTTPRoutes from ${routeNamespace} to reference it`,
+      `${id()}: no ReferenceGrant in namespace ${ns} allows HTTPRoutes from ${routeNamespace} to reference it`,
     );
   }
   const svc = ctx.services.get(key(ns, ref.name));
-  if (!svc) return problem(Reason.BackendNotFound, `${id}: Service not found`);
+  if (!svc) return problem(Reason.BackendNotFound, `${id()}: Service not found`);
   if (svc.spec?.type === 'ExternalName') {
-    return problem(Reason.BackendNotFound, `${id}: ExternalName Services are not supported`);
+    return problem(Reason.BackendNotFound, `${id()}: ExternalName Services are not supported`);
   }
   if (ref.port === undefined) {
-    return problem(Reason.BackendNotFound, `${id}: port is required for a Service backend`);
+    return problem(Reason.BackendNotFound, `${id()}: port is required for a Service backend`);
   }
   const port: ServicePort | undefined = (svc.spec?.ports ?? []).find((p) => p.port === ref.port);
-  if (!port) return problem(Reason.BackendNotFound, `${id}: Service has no port ${ref.port}`);
+  if (!port) return problem(Reason.BackendNotFound, `${id()}: Service has no port ${ref.port}`);
   if ((port.protocol ?? 'TCP') !== 'TCP') {
     return problem(
       Reason.UnsupportedProtocol,
-      `${id}: port ${ref.port} uses protocol ${port.protocol}; HTTP needs TCP`,
+      `${id()}: port ${ref.port} uses protocol ${port.protocol}; HTTP needs TCP`,
     );
   }
   const protocol =
@@ -86,7 +87,7 @@ export function resolveBackend(
   if (!protocol) {
     return problem(
       Reason.UnsupportedProtocol,
-      `${id}: appProtocol ${port.appProtocol} is not supported (use http, kubernetes.io/h2c or kubernetes.io/ws)`,
+      `${id()}: appProtocol ${port.appProtocol} is not supported (use http, kubernetes.io/h2c or kubernetes.io/ws)`,
     );
   }
   return {
