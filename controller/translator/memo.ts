@@ -130,6 +130,8 @@ function sameSource(cached: CachedAnalysis, route: HTTPRoute): boolean {
   )
     return false;
   if (cached.spec === route.spec) return true;
+  // A new spec under the very same metadata object was made in this process, not re-read.
+  if (a === b) return false;
   return typeof a.uid === 'string' && a.uid !== '' && a.uid === b.uid && a.generation !== undefined;
 }
 
