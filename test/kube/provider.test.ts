@@ -146,6 +146,39 @@ describe('KubeProvider', () => {
     ]);
   }, 60_000);
 
+  it('keeps only ca.crt of ConfigMaps, and counts an update only when ca.crt changed', async () => {
+    const p = provider();
+    const changes: CacheChange[] = [];
+    p.onChange((c) => changes.push(c));
+    p.start();
+    await p.whenSynced();
+    const path = '/api/v1/namespaces/p1/configmaps/bundle';
+    const patch = (data: Record<string, string>) =>
+      cluster.rest.request('PATCH', path, {
+        contentType: 'application/merge-patch+json',
+        body: { data },
+      });
+    await create(cluster.rest, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'bundle', namespace: 'p1' },
+      data: { 'ca.crt': 'one', other: 'x' },
+    });
+    await waitFor('add', () => p.get('ConfigMap', 'p1', 'bundle'));
+    await patch({ other: 'y' });
+    await patch({ 'ca.crt': 'two' });
+    await waitFor(
+      'ca.crt',
+      () =>
+        (p.get('ConfigMap', 'p1', 'bundle')?.data as Record<string, string>)?.['ca.crt'] === 'two',
+    );
+    expect(p.get('ConfigMap', 'p1', 'bundle')?.data).toEqual({ 'ca.crt': 'two' });
+    const seen = changes
+      .filter((c) => c.object?.metadata?.name === 'bundle')
+      .map((c) => `${c.type}:${c.statusOnly}`);
+    expect(seen).toEqual(['add:false', 'update:true', 'update:false']);
+  }, 60_000);
+
   it('relists after its watch expires (410 Gone) and reconciles what it missed', async () => {
     await create(cluster.rest, route('stays'));
     await create(cluster.rest, route('goes'));

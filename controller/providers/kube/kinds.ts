@@ -17,6 +17,11 @@ export interface WatchedKind {
    * cluster's big objects (CRD schemas, managed fields) cost no memory here.
    */
   trim?: (o: KubeObject) => void;
+  /**
+   * An update after which the translator would read the same (trimmed)
+   * object: it counts as status-only, so it causes no translation.
+   */
+  sameForTranslation?: (before: KubeObject, after: KubeObject) => boolean;
 }
 
 export interface KubeObject {
@@ -100,6 +105,10 @@ export const WATCHED_KINDS: readonly WatchedKind[] = [
       o.data = typeof ca === 'string' ? { 'ca.crt': ca } : {};
       delete o.binaryData;
     },
+    // ConfigMaps written often (the replicas' fleet reports, every
+    // heartbeat) retranslate nothing unless their ca.crt changed.
+    sameForTranslation: (a, b) =>
+      (a.data as Record<string, string>)['ca.crt'] === (b.data as Record<string, string>)['ca.crt'],
   },
   {
     // Only the group and the bundle-version annotation are read (the

@@ -239,7 +239,9 @@ export class KubeProvider {
       kind: state.kind.kind,
       type: prev ? 'update' : 'add',
       object,
-      statusOnly: sameExceptStatus(state.kind.kind, prev, object),
+      statusOnly:
+        sameExceptStatus(state.kind.kind, prev, object) ||
+        (prev !== undefined && state.kind.sameForTranslation?.(prev, object) === true),
     });
   }
 
