@@ -72,7 +72,11 @@ export class Controller {
   private translatedStatuses: StatusUpdate[] = [];
   private current: StatusUpdate[] = [];
   /** `current` as JSON: statuses are compared on every translation and every ACK. */
-  private currentJson = '[]';
+  private currentJson = '[]\0[]'; // no statuses
+  /** JSON of the translation's statuses other than Gateways', and which translation it is of. */
+  private otherJson = '';
+  private indexedFrom?: readonly StatusUpdate[];
+  private generationsOf?: { inputs: readonly InputObject[]; byKey: ReadonlyMap<string, number> };
   private lastIR: IR = { fleets: [] };
   private lastDiagnostics: Diagnostic[] = [];
   private readonly statusByKey = new Map<string, StatusUpdate>();
@@ -206,13 +210,11 @@ export class Controller {
 
   /** Recomputes the fleet part of statuses (after a translation or any ACK/NACK) and emits on change. */
   private refreshStatuses(now = this.opts.now?.() ?? rfc3339Now()): void {
-    const prev = new Map(this.statusByKey);
+    // statusByKey still holds the previous statuses: it is replaced at the end.
     const previous = (ns: string, name: string) =>
-      prev.get(`Gateway/${ns}/${name}`)?.status as GatewayStatus | undefined;
-    const generation = (ns: string, name: string) => {
-      const i = this.inputs.find((x) => objectKey(x.object) === `Gateway/${ns}/${name}`);
-      return (i?.object as { metadata?: { generation?: number } })?.metadata?.generation ?? 1;
-    };
+      this.statusByKey.get(`Gateway/${ns}/${name}`)?.status as GatewayStatus | undefined;
+    const generations = this.gatewayGenerations();
+    const generation = (ns: string, name: string) => generations.get(`${ns}/${name}`) ?? 1;
     // An address problem takes Programmed from the translator first, so the
     // fleet overlay (which only replaces Programmed=True) leaves it alone.
     const translated = this.opts.addressProblemOf
@@ -250,12 +252,40 @@ export class Controller {
           };
       }
     }
-    const json = JSON.stringify(next);
+    // Only Gateway statuses depend on what the fleet applied (this runs on
+    // every ACK); the others change only with a translation, so their JSON
+    // and their index entries are made once per translation.
+    const translationChanged = this.indexedFrom !== this.translatedStatuses;
+    if (translationChanged) {
+      this.otherJson = JSON.stringify(this.translatedStatuses.filter((x) => x.kind !== 'Gateway'));
+      this.indexedFrom = this.translatedStatuses;
+    }
+    const json = `${this.otherJson}\0${JSON.stringify(next.filter((x) => x.kind === 'Gateway'))}`;
     const changed = json !== this.currentJson;
     this.current = next;
     this.currentJson = json;
-    this.statusByKey.clear();
-    for (const s of next) this.statusByKey.set(statusKey(s), s);
+    if (translationChanged) this.statusByKey.clear();
+    for (const s of next)
+      if (translationChanged || s.kind === 'Gateway') this.statusByKey.set(statusKey(s), s);
     if (changed) this.events.emit('statuses', next);
+  }
+
+  /** Gateway generations by `<namespace>/<name>`, once per set of inputs. */
+  private gatewayGenerations(): ReadonlyMap<string, number> {
+    if (this.generationsOf?.inputs === this.inputs) return this.generationsOf.byKey;
+    const byKey = new Map<string, number>();
+    for (const i of this.inputs) {
+      const o = i.object as {
+        kind?: string;
+        metadata?: { name?: string; namespace?: string; generation?: number };
+      };
+      if (o?.kind !== 'Gateway' || !o.metadata?.name) continue;
+      byKey.set(
+        `${o.metadata.namespace ?? 'default'}/${o.metadata.name}`,
+        o.metadata.generation ?? 1,
+      );
+    }
+    this.generationsOf = { inputs: this.inputs, byKey };
+    return byKey;
   }
 }
