@@ -89,7 +89,7 @@ export function translate(
   options: TranslateOptions = {},
 ): TranslateResult {
   const clock: StatusClock = { now: options.now ?? rfc3339Now() };
-  const memo = options.memo ?? new TranslationMemo();
+  const memo = options.memo ?? new TranslationMemo(true);
   const { resources: rs, diagnostics } = indexResources(inputs);
   const grants = new ReferenceGrants(rs.referenceGrants);
   const statuses: StatusUpdate[] = [];

@@ -143,6 +143,13 @@ function sameLabels(a?: Record<string, string>, b?: Record<string, string>): boo
 }
 
 export class TranslationMemo {
+  /**
+   * `oneShot`: the memo of a single translation (translate() without a
+   * memo). Only what is shared within one translation is kept (analyses for
+   * their entries, clusters); nothing is recorded for a next one.
+   */
+  constructor(private readonly oneShot = false) {}
+
   /** By route key; reused while the route keeps its spec and metadata objects. */
   private readonly analyses = new Generations<string, CachedAnalysis>();
   private readonly clusterNames = new Generations<VirtualHost, readonly string[]>();
@@ -169,6 +176,18 @@ export class TranslationMemo {
       cached.grants.every((g) => ctx.grants.allowed(g.from, g.to) === g.allowed)
     )
       return cached.analysis;
+    if (this.oneShot) {
+      const analysis = analyzeRoute(route, ctx);
+      this.analyses.set(routeKey, {
+        spec: route.spec,
+        metadata: route.metadata,
+        analysis,
+        services: [],
+        grants: [],
+        entries: [],
+      });
+      return analysis;
+    }
     const services: CachedAnalysis['services'] = [];
     const grants: CachedAnalysis['grants'] = [];
     const recording: BackendContext = {
@@ -240,6 +259,7 @@ export class TranslationMemo {
     context: string,
     build: () => VirtualHost[],
   ): VirtualHost[] {
+    if (this.oneShot) return build();
     const old = this.listenerHosts.get(key);
     if (old && old.context === context && sameItems(old.entries, entries)) return old.virtualHosts;
     let virtualHosts = build();
@@ -313,7 +333,7 @@ export class TranslationMemo {
 
   /** The clusters a virtual host's routes send to (mirrors included). */
   clustersOf(vh: VirtualHost): readonly string[] {
-    let names = this.clusterNames.get(vh);
+    let names = this.oneShot ? undefined : this.clusterNames.get(vh);
     if (!names) {
       const set = new Set<string>();
       for (const r of vh.routes) {
@@ -321,7 +341,8 @@ export class TranslationMemo {
         for (const b of r.action.backends) if (b.cluster) set.add(b.cluster);
         for (const m of r.action.mirrors) set.add(m.cluster);
       }
-      this.clusterNames.set(vh, (names = [...set]));
+      names = [...set];
+      if (!this.oneShot) this.clusterNames.set(vh, names);
     }
     return names;
   }
@@ -343,6 +364,7 @@ export class TranslationMemo {
     fresh: T,
     same: (a: T, b: T) => boolean,
   ): T {
+    if (this.oneShot) return fresh;
     const old = store.get(key);
     if (old !== undefined && same(old, fresh)) return old;
     store.set(key, fresh);
