@@ -6,6 +6,7 @@ import type { ClusterLoadAssignment__Output as ClusterLoadAssignment } from '../
 import type { HttpProtocolOptions__Output as HttpProtocolOptions } from '../../xds/generated/envoy/extensions/upstreams/http/v3/HttpProtocolOptions.js';
 import { TYPE_PREFIX } from '../../xds/proto/root.js';
 import { ConfigError, durationMs, unpackAny } from './decode.js';
+import { compileUpstreamTls, type UpstreamTlsSpec } from './upstream-tls.js';
 
 const PROTOCOL_OPTIONS = `${TYPE_PREFIX}envoy.extensions.upstreams.http.v3.HttpProtocolOptions`;
 
@@ -15,6 +16,8 @@ export interface CompiledClusterSpec {
   edsName: string;
   http2: boolean;
   connectTimeoutMs: number;
+  /** TLS to the endpoints (BackendTLSPolicy), verified as it says. */
+  tls?: UpstreamTlsSpec;
 }
 
 export interface UpstreamEndpoint {
@@ -31,7 +34,7 @@ export function compileCluster(c: Cluster): CompiledClusterSpec {
   if ((c.lb_policy ?? 'ROUND_ROBIN') !== 'ROUND_ROBIN') {
     throw new ConfigError(`${where}: lb_policy ${c.lb_policy} is not supported`);
   }
-  if (c.transport_socket) throw new ConfigError(`${where}: upstream TLS is not supported`);
+  const tls = compileUpstreamTls(c, where);
   let http2 = false;
   const opts =
     c.typed_extension_protocol_options?.['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'];
@@ -48,6 +51,7 @@ export function compileCluster(c: Cluster): CompiledClusterSpec {
     edsName: c.eds_cluster_config?.service_name || c.name || '',
     http2,
     connectTimeoutMs: durationMs(c.connect_timeout) ?? 5_000,
+    ...(tls ? { tls } : {}),
   };
 }
 

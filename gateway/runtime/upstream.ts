@@ -9,9 +9,14 @@
 // configuration keeps using the dispatcher it picked. A dispatcher nobody
 // picked during a whole sweep period is closed (gracefully: requests still on
 // it finish first).
+//
+// A cluster with upstream TLS (BackendTLSPolicy) gets TLS dispatchers,
+// keyed by the TLS settings too (upstream-tls.ts verifies and names them).
 import { H2CClient, Pool, type Dispatcher } from 'undici';
 import type { ClusterRuntime } from '../config/store.js';
 import type { UpstreamEndpoint } from '../config/clusters.js';
+import type { UpstreamTlsSpec } from '../config/upstream-tls.js';
+import { tlsDispatcher, tlsKey } from './upstream-tls.js';
 
 /** Idle upstream connections are kept this long unless the upstream's Keep-Alive hint is shorter. */
 const KEEP_ALIVE_MS = 60_000;
@@ -42,6 +47,7 @@ interface ClusterState {
   readonly entries: Entry[];
   readonly h2: boolean;
   readonly connectTimeoutMs: number;
+  readonly tls: UpstreamTlsSpec | undefined;
   readonly endpoints: UpstreamEndpoint[];
   next: number;
 }
@@ -69,7 +75,8 @@ export class Upstreams {
       st.next = i + 1 === n ? 0 : i + 1;
     }
     let e = st.entries[i]!;
-    if (e.closed) e = st.entries[i] = this.entry(st.endpoints[i]!, st.h2, st.connectTimeoutMs);
+    if (e.closed)
+      e = st.entries[i] = this.entry(st.endpoints[i]!, st.h2, st.connectTimeoutMs, st.tls);
     e.used = true;
     return e.dispatcher;
   }
@@ -80,19 +87,26 @@ export class Upstreams {
     if (endpoints.length === 0) endpoints = all;
     const h2 = rt.spec.http2;
     const connectTimeoutMs = rt.spec.connectTimeoutMs;
+    const tls = rt.spec.tls;
     return {
-      entries: endpoints.map((ep) => this.entry(ep, h2, connectTimeoutMs)),
+      entries: endpoints.map((ep) => this.entry(ep, h2, connectTimeoutMs, tls)),
       h2,
       connectTimeoutMs,
+      tls,
       endpoints,
       next: 0,
     };
   }
 
-  private entry(ep: UpstreamEndpoint, h2: boolean, connectTimeoutMs: number): Entry {
+  private entry(
+    ep: UpstreamEndpoint,
+    h2: boolean,
+    connectTimeoutMs: number,
+    tls: UpstreamTlsSpec | undefined,
+  ): Entry {
     const host = ep.address.includes(':') ? `[${ep.address}]` : ep.address;
-    const origin = `http://${host}:${ep.port}`;
-    const key = `${h2 ? 'h2c' : 'h1'} ${origin} ${connectTimeoutMs}`;
+    const origin = `${tls ? 'https' : 'http'}://${host}:${ep.port}`;
+    const key = `${h2 ? 'h2c' : 'h1'} ${origin} ${connectTimeoutMs}${tls ? ` ${tlsKey(tls)}` : ''}`;
     let e = this.entries.get(key);
     if (e === undefined || e.closed) {
       const common = {
@@ -103,13 +117,18 @@ export class Upstreams {
         keepAliveTimeout: KEEP_ALIVE_MS,
         keepAliveMaxTimeout: KEEP_ALIVE_MS,
       };
-      const dispatcher = h2
-        ? new H2CClient(origin, {
+      const dispatcher = tls
+        ? tlsDispatcher(origin, tls, h2, connectTimeoutMs, {
             ...common,
-            maxConcurrentStreams: H2C_STREAMS,
-            pipelining: H2C_STREAMS,
+            connections: MAX_CONNECTIONS,
           })
-        : new Pool(origin, { ...common, pipelining: 1, connections: MAX_CONNECTIONS });
+        : h2
+          ? new H2CClient(origin, {
+              ...common,
+              maxConcurrentStreams: H2C_STREAMS,
+              pipelining: H2C_STREAMS,
+            })
+          : new Pool(origin, { ...common, pipelining: 1, connections: MAX_CONNECTIONS });
       e = { key, dispatcher, used: false, closed: false };
       this.entries.set(key, e);
       this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS).unref();
