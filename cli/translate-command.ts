@@ -9,7 +9,8 @@ import { renderTranslation, type Format, type Section } from './render.js';
 export const TRANSLATE_USAGE = `Usage: gatefleet translate -f <file|-> [--to status,ir,xds] [-o yaml|json] [--show-secrets]
 
 Translates Gateway API resources (multi-document YAML; GatewayClass, Gateway,
-HTTPRoute, ReferenceGrant, Namespace, Service, EndpointSlice, Secret) and
+HTTPRoute, ReferenceGrant, BackendTLSPolicy, Namespace, Service, EndpointSlice,
+Secret, ConfigMap) and
 prints the input objects with their computed status, the fleets' IR, and/or
 the Envoy v3 resources each node group is served (proto3 JSON).
 

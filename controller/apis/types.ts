@@ -111,6 +111,44 @@ export interface ConfigMap {
   data?: Record<string, string>;
 }
 
+/**
+ * A BackendTLSPolicy (gateway.networking.k8s.io/v1), declared with the fields
+ * gatefleet reads: how gateways originate TLS to the Services it targets.
+ */
+export interface BackendTLSPolicy {
+  apiVersion?: string;
+  kind: 'BackendTLSPolicy';
+  metadata: ObjectMeta;
+  spec: {
+    targetRefs: { group: string; kind: string; name: string; sectionName?: string }[];
+    validation: {
+      caCertificateRefs?: { group: string; kind: string; name: string }[];
+      wellKnownCACertificates?: string;
+      hostname: string;
+      subjectAltNames?: { type: string; hostname?: string; uri?: string }[];
+    };
+    options?: Record<string, string>;
+  };
+  status?: BackendTLSPolicyStatus;
+}
+
+export interface PolicyAncestorStatus {
+  ancestorRef: {
+    group?: string;
+    kind?: string;
+    namespace?: string;
+    name: string;
+    sectionName?: string;
+    port?: number;
+  };
+  controllerName: string;
+  conditions: Condition[];
+}
+
+export interface BackendTLSPolicyStatus {
+  ancestors: PolicyAncestorStatus[];
+}
+
 /** A CustomResourceDefinition, read only for the Gateway API bundle version annotation. */
 export interface CustomResourceDefinition {
   apiVersion?: string;

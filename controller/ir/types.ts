@@ -250,6 +250,24 @@ export interface Cluster {
   service: NamespacedName & { port: number };
   protocol: 'http1' | 'h2c' | 'websocket';
   endpoints: Endpoint[];
+  /** TLS to the backend, from the BackendTLSPolicy that targets the Service port. */
+  tls?: UpstreamTls;
+}
+
+/**
+ * How a gateway originates TLS to a cluster's endpoints. The certificate must
+ * chain to `caCertificates` (or to the system's roots when `systemRoots`),
+ * and must name `sni` — unless `subjectAltNames` is set: then one of those
+ * must match and `sni` is only sent, never checked.
+ */
+export interface UpstreamTls {
+  /** The BackendTLSPolicy, `<namespace>/<name>`. */
+  policy: string;
+  sni: string;
+  /** PEM bundle; empty when only the system roots are trusted. */
+  caCertificates: string;
+  systemRoots: boolean;
+  subjectAltNames: { type: 'Hostname' | 'URI'; value: string }[];
 }
 
 export interface Endpoint {

@@ -4,7 +4,12 @@
 // entries of other controllers are theirs), and the JSON patch that turns the
 // live status into the target — or nothing when they are equal.
 import jsonPatch, { type Operation } from 'fast-json-patch';
-import type { HTTPRouteStatus, RouteParentStatus } from '../apis/types.js';
+import type {
+  BackendTLSPolicyStatus,
+  HTTPRouteStatus,
+  PolicyAncestorStatus,
+  RouteParentStatus,
+} from '../apis/types.js';
 import type { KubeObject } from '../providers/kube/kinds.js';
 
 const { compare } = jsonPatch;
@@ -21,8 +26,9 @@ export interface StatusKind {
    * How the desired status meets the live one. `replace`: the whole status is
    * ours. `routeParents`: only the parent entries whose controllerName is ours
    * are; every other entry is taken from the live object, in place.
+   * `policyAncestors`: the same for a policy's ancestor entries.
    */
-  merge: 'replace' | 'routeParents';
+  merge: 'replace' | 'routeParents' | 'policyAncestors';
   /**
    * Queue order within one desired set, lowest first. Routes go before the
    * Gateways that count them: a Gateway's attachedRoutes never runs ahead of
@@ -68,6 +74,15 @@ const ROWS: readonly StatusKind[] = [
     namespaced: true,
     merge: 'replace',
     order: 1,
+  },
+  {
+    kind: 'BackendTLSPolicy',
+    group: GATEWAY_GROUP,
+    version: 'v1',
+    plural: 'backendtlspolicies',
+    namespaced: true,
+    merge: 'policyAncestors',
+    order: 0,
   },
 ];
 
@@ -146,6 +161,39 @@ export function mergeRouteParents(
   return { ...(desired ?? {}), parents };
 }
 
+/**
+ * A policy status to write: like mergeRouteParents, our ancestor entries
+ * replace ours in place, ours no longer desired go, new ones are appended,
+ * and every other controller's entry is kept untouched.
+ */
+export function mergeAncestors(
+  desired: BackendTLSPolicyStatus | undefined,
+  live: BackendTLSPolicyStatus | undefined,
+  controllerName: string,
+  policyNamespace: string,
+): BackendTLSPolicyStatus {
+  const id = (a: PolicyAncestorStatus) =>
+    parentRefId(a.ancestorRef as RouteParentStatus['parentRef'], policyNamespace);
+  const ours = new Map<string, PolicyAncestorStatus>();
+  for (const a of desired?.ancestors ?? []) {
+    if (a.controllerName === controllerName && !ours.has(id(a))) ours.set(id(a), a);
+  }
+  const ancestors: PolicyAncestorStatus[] = [];
+  for (const a of live?.ancestors ?? []) {
+    if (a.controllerName !== controllerName) {
+      ancestors.push(a);
+      continue;
+    }
+    const replacement = ours.get(id(a));
+    if (replacement) {
+      ancestors.push(replacement);
+      ours.delete(id(a));
+    }
+  }
+  for (const a of ours.values()) ancestors.push(a);
+  return { ...(desired ?? {}), ancestors };
+}
+
 /** The status to write to `live` for a desired status of kind `k`. */
 export function targetStatus(
   k: StatusKind,
@@ -154,6 +202,14 @@ export function targetStatus(
   controllerName: string,
 ): unknown {
   if (k.merge === 'replace') return desired;
+  if (k.merge === 'policyAncestors') {
+    return mergeAncestors(
+      desired as BackendTLSPolicyStatus | undefined,
+      live.status as BackendTLSPolicyStatus | undefined,
+      controllerName,
+      live.metadata?.namespace ?? 'default',
+    );
+  }
   return mergeRouteParents(
     desired as HTTPRouteStatus | undefined,
     live.status as HTTPRouteStatus | undefined,

@@ -105,7 +105,7 @@ const parsed = new Map<string, string | { pems: string[] }>();
 const PARSED_LIMIT = 1_000;
 
 /** The ConfigMap's CA certificates, or why it has none usable. */
-function caProblem(cm: ConfigMap | undefined): string | { pems: string[] } {
+export function caProblem(cm: ConfigMap | undefined): string | { pems: string[] } {
   if (!cm) return 'ConfigMap not found';
   const bundle = cm.data?.['ca.crt'];
   if (typeof bundle !== 'string') return 'ConfigMap has no ca.crt';

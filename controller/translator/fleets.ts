@@ -11,6 +11,7 @@ import type {
   NodeGroup,
   TlsSecret,
 } from '../ir/types.js';
+import type { BackendTlsIndex } from './backend-tls.js';
 import type { TranslationMemo } from './memo.js';
 import type { GatewayState } from './gateways.js';
 import { isProgrammable, type ListenerState } from './listeners.js';
@@ -25,6 +26,8 @@ export interface FleetInputs {
   services: ReadonlyMap<string, Service>;
   endpointSlices: ReadonlyMap<string, EndpointSlice[]>;
   namespaces: ReadonlyMap<string, Namespace>;
+  /** The BackendTLSPolicies' outcome per Service port. */
+  backendTls: BackendTlsIndex;
   /** Clusters and IR reused from the previous translation (and within this one). */
   memo: TranslationMemo;
 }
@@ -154,5 +157,6 @@ function clusterFor(name: string, inputs: FleetInputs): Cluster {
     inputs.clusterSpecs.get(name)!,
     inputs.services,
     inputs.endpointSlices,
+    inputs.backendTls,
   );
 }

@@ -6,9 +6,15 @@
 //   index the input → GatewayClasses → Gateways and their listeners →
 //   HTTPRoutes (analyse, attach per parentRef) → attached-route counts →
 //   statuses → fleets.
-import type { GatewayClassStatus, GatewayStatus, HTTPRouteStatus } from '../apis/types.js';
+import type {
+  BackendTLSPolicyStatus,
+  GatewayClassStatus,
+  GatewayStatus,
+  HTTPRouteStatus,
+} from '../apis/types.js';
 import type { Diagnostic } from '../errors.js';
 import type { IR } from '../ir/types.js';
+import { resolveBackendTls } from './backend-tls.js';
 import { mergeConditions, type StatusClock } from './conditions.js';
 import { buildFleet } from './fleets.js';
 import {
@@ -46,7 +52,8 @@ export type StatusUpdate =
   | { kind: 'GatewayClass'; name: string; status: GatewayClassStatus }
   | { kind: 'FleetConfig'; namespace: string; name: string; status: FleetConfigStatus }
   | { kind: 'Gateway'; namespace: string; name: string; status: GatewayStatus }
-  | { kind: 'HTTPRoute'; namespace: string; name: string; status: HTTPRouteStatus };
+  | { kind: 'HTTPRoute'; namespace: string; name: string; status: HTTPRouteStatus }
+  | { kind: 'BackendTLSPolicy'; namespace: string; name: string; status: BackendTLSPolicyStatus };
 
 export interface TranslateOptions {
   /** Timestamp for conditions whose status changes; defaults to the current time. */
@@ -92,6 +99,7 @@ export function translate(
   const memo = options.memo ?? new TranslationMemo(true);
   const { resources: rs, diagnostics } = indexResources(inputs);
   const grants = new ReferenceGrants(rs.referenceGrants);
+  const backendTls = resolveBackendTls(rs.backendTLSPolicies, rs.configMaps);
   const statuses: StatusUpdate[] = [];
 
   // GatewayClasses that name gatefleet's controller.
@@ -159,6 +167,8 @@ export function translate(
   const clusterSpecs = new Map<string, ClusterSpec>();
   const entries = new Map<ListenerState, AttachedEntry[]>();
   const counted = new Map<ListenerState, Set<string>>();
+  /** Gateways with an accepted route using each Service (`ns/name`): BackendTLSPolicy ancestors. */
+  const gatewaysByService = new Map<string, Set<string>>();
   for (const k of sortedKeys(rs.httpRoutes)) {
     const route = rs.httpRoutes.get(k)!;
     const results: ParentResult[] = [];
@@ -202,6 +212,13 @@ export function translate(
       }
       results.push(result);
       if (!outcome.accepted || !routeAccepted(analysis, outcome)) continue;
+      if (rs.backendTLSPolicies.size > 0)
+        for (const c of analysis.clusters) {
+          const sk = key(c.service.namespace, c.service.name);
+          let gws = gatewaysByService.get(sk);
+          if (!gws) gatewaysByService.set(sk, (gws = new Set()));
+          gws.add(g.key);
+        }
       for (const { listener, hosts } of outcome.attachments) {
         let seen = counted.get(listener);
         if (!seen) counted.set(listener, (seen = new Set()));
@@ -244,6 +261,7 @@ export function translate(
         services: rs.services,
         endpointSlices: rs.endpointSlices,
         namespaces: rs.namespaces,
+        backendTls,
         memo,
       }),
     );
@@ -264,12 +282,21 @@ export function translate(
       status: fleetConfigStatus(fc, references.get(k) ?? [], clock),
     });
   }
+  for (const p of backendTls.statuses(gatewaysByService, clock)) {
+    statuses.push({ kind: 'BackendTLSPolicy', ...p });
+  }
   statuses.sort(compareStatus);
   memo.rotate();
   return { ir, statuses, diagnostics };
 }
 
-const KIND_ORDER = { GatewayClass: 0, Gateway: 1, HTTPRoute: 2, FleetConfig: 3 } as const;
+const KIND_ORDER = {
+  GatewayClass: 0,
+  Gateway: 1,
+  HTTPRoute: 2,
+  FleetConfig: 3,
+  BackendTLSPolicy: 4,
+} as const;
 
 function compareStatus(a: StatusUpdate, b: StatusUpdate): number {
   const ka = `${'namespace' in a ? a.namespace : ''}/${a.name}`;

@@ -2,6 +2,7 @@
 // gatefleet cannot read are reported as diagnostics and skipped, so one bad
 // object never hides the good ones.
 import type {
+  BackendTLSPolicy,
   ConfigMap,
   CustomResourceDefinition,
   FleetConfig,
@@ -43,6 +44,7 @@ export interface ResourceSet {
   configMaps: Map<string, ConfigMap>;
   crds: CustomResourceDefinition[];
   fleetConfigs: Map<string, FleetConfig>;
+  backendTLSPolicies: Map<string, BackendTLSPolicy>;
 }
 
 type Kind =
@@ -56,7 +58,8 @@ type Kind =
   | 'Secret'
   | 'ConfigMap'
   | 'CustomResourceDefinition'
-  | 'FleetConfig';
+  | 'FleetConfig'
+  | 'BackendTLSPolicy';
 
 const GATEWAY_API_VERSIONS = new Set([`${GATEWAY_GROUP}/v1`, `${GATEWAY_GROUP}/v1beta1`]);
 
@@ -76,6 +79,8 @@ const KINDS: Record<Kind, { versions: Set<string>; namespaced: boolean }> = {
     namespaced: false,
   },
   FleetConfig: { versions: new Set(['gatefleet.io/v1alpha1']), namespaced: true },
+  // v1 is the only version the v1.6 bundle serves (v1alpha3 is kept, not served).
+  BackendTLSPolicy: { versions: new Set([`${GATEWAY_GROUP}/v1`]), namespaced: true },
 };
 
 /** The label EndpointSlices carry to name their Service. */
@@ -106,6 +111,7 @@ export function indexResources(inputs: readonly InputObject[]): {
     configMaps: new Map(),
     crds: [],
     fleetConfigs: new Map(),
+    backendTLSPolicies: new Map(),
   };
   const grants = new Map<string, ReferenceGrant>();
   const slices = new Map<string, EndpointSlice>();
@@ -134,6 +140,8 @@ export function indexResources(inputs: readonly InputObject[]): {
         return crdNames.has(k) || (crdNames.add(k), false);
       case 'FleetConfig':
         return rs.fleetConfigs.has(k);
+      case 'BackendTLSPolicy':
+        return rs.backendTLSPolicies.has(k);
     }
   };
 
@@ -228,6 +236,9 @@ export function indexResources(inputs: readonly InputObject[]): {
       case 'FleetConfig':
         rs.fleetConfigs.set(k, norm as unknown as FleetConfig);
         break;
+      case 'BackendTLSPolicy':
+        rs.backendTLSPolicies.set(k, norm as unknown as BackendTLSPolicy);
+        break;
     }
   });
   rs.referenceGrants = [...grants.values()];
@@ -318,6 +329,11 @@ function shapeProblem(kind: Kind, obj: Record<string, unknown>): string | undefi
       if (spec !== undefined && !isRecord(spec)) return 'spec must be a mapping';
       if (isRecord(spec) && spec.shards !== undefined && !Array.isArray(spec.shards))
         return 'spec.shards must be a list';
+      return undefined;
+    case 'BackendTLSPolicy':
+      if (!isRecord(spec) || !Array.isArray(spec.targetRefs) || !spec.targetRefs.every(isRecord))
+        return 'spec.targetRefs must be a list of references';
+      if (!isRecord(spec.validation)) return 'spec.validation is required';
       return undefined;
     default:
       return undefined;

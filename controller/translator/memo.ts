@@ -10,6 +10,7 @@
 // lookups a cached result made (Services read, ReferenceGrant checks), which
 // are replayed against the new input. Unchanged IR keeps its identity, which
 // is what lets publishIR skip node groups and resources by identity too.
+import type { BackendTlsIndex } from './backend-tls.js';
 import type { EndpointSlice, HTTPRoute, Service } from '../apis/types.js';
 import type { Cluster, FilterChain, Listener, NodeGroup, Route, VirtualHost } from '../ir/types.js';
 import { resolveCluster } from './endpoints.js';
@@ -33,6 +34,8 @@ interface CachedCluster {
   serviceKey: string;
   service: Service | undefined;
   slices: readonly EndpointSlice[];
+  /** The BackendTLSPolicy outcome for the port, as JSON (compared by value). */
+  tls: string;
   cluster: Cluster;
 }
 
@@ -275,11 +278,15 @@ export class TranslationMemo {
     return virtualHosts;
   }
 
-  /** The cluster of a Service port, resolved again only when the Service or its slices changed. */
+  /**
+   * The cluster of a Service port, resolved again only when the Service, its
+   * slices or the BackendTLSPolicy outcome for the port changed.
+   */
   cluster(
     spec: ClusterSpec,
     services: { get(key: string): Service | undefined },
     endpointSlices: { get(key: string): readonly EndpointSlice[] | undefined },
+    backendTls?: BackendTlsIndex,
   ): Cluster {
     const c = this.clusters.get(spec.name);
     // The key string is kept: hashing a new string per cluster and translation shows in profiles.
@@ -287,9 +294,17 @@ export class TranslationMemo {
       c && c.spec === spec ? c.serviceKey : `${spec.service.namespace}/${spec.service.name}`;
     const service = services.get(serviceKey);
     const slices = endpointSlices.get(serviceKey) ?? NO_SLICES;
+    const portTls = backendTls?.forPort(
+      service,
+      spec.service.namespace,
+      spec.service.name,
+      spec.service.port,
+    );
+    const tls = portTls === undefined ? '' : JSON.stringify(portTls);
     if (
       c &&
       c.service === service &&
+      c.tls === tls &&
       c.spec.protocol === spec.protocol &&
       c.spec.service.namespace === spec.service.namespace &&
       c.spec.service.name === spec.service.name &&
@@ -297,8 +312,12 @@ export class TranslationMemo {
       sameItems(c.slices, slices)
     )
       return c.cluster;
-    const cluster = resolveCluster(spec, service, slices);
-    this.clusters.set(spec.name, { spec, serviceKey, service, slices, cluster });
+    let cluster = resolveCluster(spec, service, slices);
+    // A port whose policy is invalid gets no endpoints (503): never plain
+    // text or unverified TLS to a backend that asked for verified TLS.
+    if (portTls && 'refused' in portTls) cluster = { ...cluster, endpoints: [] };
+    else if (portTls) cluster = { ...cluster, tls: portTls.tls };
+    this.clusters.set(spec.name, { spec, serviceKey, service, slices, tls, cluster });
     return cluster;
   }
 

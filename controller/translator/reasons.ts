@@ -65,6 +65,8 @@ export const Reason = {
   /** gatefleet.io/Sharded=False: no shard of the fleet selects the route. */
   NoShardSelected: 'NoShardSelected',
   InvalidKind: 'InvalidKind',
+  // Policy (BackendTLSPolicy)
+  Conflicted: 'Conflicted',
 } as const;
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';

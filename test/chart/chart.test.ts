@@ -45,7 +45,7 @@ const PROVISION = ['create', 'patch', 'delete', 'get', 'list', 'watch'];
 const EXPECTED_CLUSTER_GRANTS = [
   ...expand(
     ['gateway.networking.k8s.io'],
-    ['gatewayclasses', 'gateways', 'httproutes', 'referencegrants'],
+    ['gatewayclasses', 'gateways', 'httproutes', 'referencegrants', 'backendtlspolicies'],
     READ,
   ),
   ...expand(['gatefleet.io'], ['fleetconfigs'], READ),
@@ -56,7 +56,7 @@ const EXPECTED_CLUSTER_GRANTS = [
   ...expand(['apiextensions.k8s.io'], ['customresourcedefinitions'], READ),
   ...expand(
     ['gateway.networking.k8s.io'],
-    ['gatewayclasses/status', 'gateways/status', 'httproutes/status'],
+    ['gatewayclasses/status', 'gateways/status', 'httproutes/status', 'backendtlspolicies/status'],
     ['update', 'patch'],
   ),
   ...expand(['gatefleet.io'], ['fleetconfigs/status'], ['update', 'patch']),

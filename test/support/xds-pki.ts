@@ -137,6 +137,11 @@ export function makeServerCert(dir: string, name: string, ca: Pem): Pem {
   );
 }
 
+/** A backend's serving certificate (serverAuth) naming these SANs, e.g. `DNS:a.test`, `URI:spiffe://a`. */
+export function makeBackendCert(dir: string, name: string, ca: Pem, sans: string[]): Pem {
+  return leaf(dir, name, ca, `subjectAltName=${sans.join(',')}\nextendedKeyUsage=serverAuth\n`, 2);
+}
+
 /** A client certificate (clientAuth) with these URI SANs (none: no SAN at all). */
 export function makeClientCert(dir: string, name: string, ca: Pem, uris: string[]): Pem {
   const alt = uris.map((u, i) => `URI.${i + 1}=${u}`).join('\n');

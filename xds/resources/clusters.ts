@@ -1,7 +1,8 @@
 // IR clusters → Envoy Cluster (endpoints by EDS over ADS) and
 // ClusterLoadAssignment. `kubernetes.io/h2c` backends speak HTTP/2 in clear
 // text; everything else HTTP/1.1 (WebSocket upgrades are enabled per route).
-import type { Cluster } from '../../controller/ir/types.js';
+// A cluster with upstream TLS (BackendTLSPolicy) gets a TLS transport socket.
+import type { Cluster, UpstreamTls } from '../../controller/ir/types.js';
 import { adsConfigSource, duration, Ext, FilterName, wrap } from './common.js';
 
 export const CONNECT_TIMEOUT_MS = 5_000;
@@ -36,6 +37,38 @@ function clusterResource(c: Cluster): Record<string, unknown> {
       [FilterName.HttpProtocolOptions]: {
         '@type': Ext.HttpProtocolOptions,
         explicit_http_config: explicit,
+      },
+    },
+    ...(c.tls ? { transport_socket: upstreamTlsSocket(c.tls) } : {}),
+  };
+}
+
+/**
+ * TLS to the backend: SNI is the policy's hostname; the certificate must chain
+ * to the policy's CAs (or the system roots) and carry one of the policy's
+ * subjectAltNames — or, without any, the hostname as a DNS SAN. Envoy checks
+ * no name unless told to, so the hostname is always listed as a matcher.
+ */
+function upstreamTlsSocket(t: UpstreamTls): Record<string, unknown> {
+  const sans =
+    t.subjectAltNames.length > 0
+      ? t.subjectAltNames
+      : [{ type: 'Hostname' as const, value: t.sni }];
+  return {
+    name: FilterName.Tls,
+    typed_config: {
+      '@type': Ext.UpstreamTlsContext,
+      sni: t.sni,
+      common_tls_context: {
+        alpn_protocols: ['http/1.1'],
+        validation_context: {
+          ...(t.caCertificates !== '' ? { trusted_ca: { inline_string: t.caCertificates } } : {}),
+          ...(t.systemRoots ? { system_root_certs: {} } : {}),
+          match_typed_subject_alt_names: sans.map((s) => ({
+            san_type: s.type === 'URI' ? 'URI' : 'DNS',
+            matcher: { exact: s.value },
+          })),
+        },
       },
     },
   };

@@ -125,6 +125,16 @@ export const WATCHED_KINDS: readonly WatchedKind[] = [
     },
   },
   {
+    // v1 since bundle v1.4 (the only version v1.6 serves); optional: a
+    // cluster with older CRDs still runs everything else.
+    kind: 'BackendTLSPolicy',
+    group: GATEWAY,
+    version: 'v1',
+    plural: 'backendtlspolicies',
+    namespaced: true,
+    optional: true,
+  },
+  {
     kind: 'FleetConfig',
     group: 'gatefleet.io',
     version: 'v1alpha1',

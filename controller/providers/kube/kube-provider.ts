@@ -72,6 +72,7 @@ const GENERATION_KINDS: ReadonlySet<string> = new Set([
   'Gateway',
   'HTTPRoute',
   'FleetConfig',
+  'BackendTLSPolicy',
 ]);
 
 function sameExceptStatus(kind: string, a: KubeObject | undefined, b: KubeObject): boolean {

@@ -34,6 +34,8 @@ export interface BackendContext {
 /** appProtocol values gatefleet can speak to, per KEP-3726 and common usage. */
 const APP_PROTOCOLS: Record<string, Cluster['protocol']> = {
   http: 'http1',
+  // HTTP/1.1 over TLS: the TLS itself comes from a BackendTLSPolicy on the port.
+  https: 'http1',
   'kubernetes.io/h2c': 'h2c',
   'kubernetes.io/ws': 'websocket',
 };
