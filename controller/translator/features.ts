@@ -3,6 +3,8 @@
 // test from this list, so it must name exactly what works end to end: add a
 // feature here only together with the tests that prove it.
 export const SUPPORTED_FEATURES: readonly string[] = [
+  'BackendTLSPolicy',
+  'BackendTLSPolicySANValidation',
   'Gateway',
   'GatewayAddressEmpty',
   'GatewayFrontendClientCertificateValidation',
