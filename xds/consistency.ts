@@ -2,7 +2,8 @@
 // snapshot is published: every ClusterLoadAssignment belongs to a Cluster and
 // every Cluster has one; every RouteConfiguration is named by a Listener and
 // every Listener's routes exist; every cluster a route sends to exists (but
-// the invalid-backend sentinel); every Secret a Listener names exists.
+// the invalid-backend sentinel); every Secret a Listener or a Cluster (its
+// client certificate towards TLS backends) names exists.
 import { TypeUrl } from './proto/root.js';
 import type { ResourcesByType } from './resources/index.js';
 import { INVALID_BACKEND_CLUSTER } from './resources/routes.js';
@@ -32,6 +33,16 @@ export function checkConsistency(rs: ResourcesByType): string[] {
     if (!clusters.has(a)) problems.push(`ClusterLoadAssignment ${a} has no Cluster`);
   for (const c of clusters)
     if (!assignments.has(c)) problems.push(`Cluster ${c} has no ClusterLoadAssignment`);
+  for (const c of rs.get(TypeUrl.Cluster) ?? []) {
+    const ts = c.resource.transport_socket as Obj | undefined;
+    if (!ts) continue;
+    walk(ts, (o) => {
+      if (!Array.isArray(o.tls_certificate_sds_secret_configs)) return;
+      for (const s of o.tls_certificate_sds_secret_configs as Obj[])
+        if (!secrets.has(s.name as string))
+          problems.push(`Cluster ${c.name} names Secret ${String(s.name)}, which does not exist`);
+    });
+  }
 
   const namedRoutes = new Set<string>();
   for (const l of rs.get(TypeUrl.Listener) ?? []) {

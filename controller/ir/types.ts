@@ -268,6 +268,11 @@ export interface UpstreamTls {
   caCertificates: string;
   systemRoots: boolean;
   subjectAltNames: { type: 'Hostname' | 'URI'; value: string }[];
+  /**
+   * The TlsSecret (in the node group's secrets) presented as the client
+   * certificate: the fleet's Gateway spec.tls.backend.clientCertificateRef.
+   */
+  clientCertificate?: string;
 }
 
 export interface Endpoint {

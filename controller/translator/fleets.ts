@@ -11,6 +11,7 @@ import type {
   NodeGroup,
   TlsSecret,
 } from '../ir/types.js';
+import { fleetClientCertificate } from './backend-client-cert.js';
 import type { BackendTlsIndex } from './backend-tls.js';
 import type { TranslationMemo } from './memo.js';
 import type { GatewayState } from './gateways.js';
@@ -30,6 +31,8 @@ export interface FleetInputs {
   backendTls: BackendTlsIndex;
   /** Clusters and IR reused from the previous translation (and within this one). */
   memo: TranslationMemo;
+  /** Presented on the fleet's TLS clusters (set by buildFleet: see fleetClientCertificate). */
+  clientCertificate?: TlsSecret;
 }
 
 function sortedRecord(r: Record<string, string>): Record<string, string> {
@@ -42,6 +45,8 @@ function sortedRecord(r: Record<string, string>): Record<string, string> {
  * One fleet from the Gateways that run on it (one, or several merged). Its
  * deployment parameters and shards come from the first Gateway in name
  * order; labels, annotations and addresses are the union over its Gateways.
+ * Its client certificate towards TLS backends is that of the first Gateway
+ * in name order with a valid one.
  */
 export function buildFleet(
   name: string,
@@ -69,6 +74,8 @@ export function buildFleet(
     ...(p.image === undefined ? {} : { image: p.image }),
   };
   const listeners = sorted.flatMap((g) => g.listeners);
+  const clientCertificate = fleetClientCertificate(sorted);
+  if (clientCertificate) inputs = { ...inputs, clientCertificate };
   const shards = p.shards ?? [];
   const nodeGroups =
     shards.length === 0
@@ -143,6 +150,10 @@ export function buildNodeGroup(
     return memo.listener(name, { ...l, filterChains });
   });
   const clusters = [...clusterNames].sort().map((n) => clusterFor(n, inputs));
+  // The client certificate is sent over SDS like a listener's, only when a TLS cluster uses it.
+  const client = inputs.clientCertificate;
+  if (client && clusters.some((c) => c.tls?.clientCertificate === client.name))
+    secrets.set(client.name, client);
   return memo.nodeGroup({
     name,
     replicas,
@@ -158,5 +169,6 @@ function clusterFor(name: string, inputs: FleetInputs): Cluster {
     inputs.services,
     inputs.endpointSlices,
     inputs.backendTls,
+    inputs.clientCertificate?.name,
   );
 }

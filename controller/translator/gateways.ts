@@ -3,6 +3,7 @@
 // status of every listener with its attached route count.
 import type { FleetConfig, Gateway, GatewayStatus, ListenerStatus } from '../apis/types.js';
 import type { FleetAddress } from '../ir/types.js';
+import { backendClientCondition, type BackendClientCertificate } from './backend-client-cert.js';
 import { allowsInsecureFallback } from './client-validation.js';
 import { mergeConditions, type StatusClock } from './conditions.js';
 import {
@@ -27,6 +28,10 @@ export interface GatewayState {
   params: FleetParams;
   /** The fleet the Gateway runs on: its own, or a merged one. */
   fleet: string;
+  /** spec.tls.backend.clientCertificateRef resolved (absent without one). */
+  backendClient?: BackendClientCertificate;
+  /** The name of the client certificate its fleet presents to TLS backends, if any. */
+  fleetClientCertificate?: string;
 }
 
 /** Prefix of merged fleets' names, which no `<namespace>/<gateway>` name can take. */
@@ -36,6 +41,7 @@ const GATEWAY_CONDITION_TYPES: ReadonlySet<string> = new Set([
   ConditionType.Accepted,
   ConditionType.Programmed,
   ConditionType.InsecureFrontendValidationMode,
+  ConditionType.ResolvedRefs,
 ]);
 
 export function decideGateway(
@@ -118,6 +124,13 @@ export function isAccepted(g: GatewayState): boolean {
 }
 
 export function gatewayConditions(g: GatewayState): ConditionDecision[] {
+  const resolved = backendClientCondition(g.backendClient, g.fleetClientCertificate);
+  const out = acceptanceConditions(g);
+  if (resolved) out.push(resolved);
+  return out;
+}
+
+function acceptanceConditions(g: GatewayState): ConditionDecision[] {
   if (g.rejected) {
     return [
       cond(ConditionType.Accepted, 'False', g.rejected.reason, g.rejected.message),

@@ -14,6 +14,7 @@ import type {
 } from '../apis/types.js';
 import type { Diagnostic } from '../errors.js';
 import type { IR } from '../ir/types.js';
+import { fleetClientCertificate, resolveBackendClientCertificate } from './backend-client-cert.js';
 import { resolveBackendTls } from './backend-tls.js';
 import { mergeConditions, type StatusClock } from './conditions.js';
 import { buildFleet } from './fleets.js';
@@ -140,10 +141,16 @@ export function translate(
     const cls = gw.spec.gatewayClassName;
     if (!classProblems.has(cls)) continue;
     const listeners = buildListeners(gw, rs.secrets, grants, rs.configMaps);
-    gateways.set(
-      k,
-      decideGateway(gw, listeners, classProblems.get(cls), classParams.get(cls), rs.fleetConfigs),
+    const state = decideGateway(
+      gw,
+      listeners,
+      classProblems.get(cls),
+      classParams.get(cls),
+      rs.fleetConfigs,
     );
+    const backendClient = resolveBackendClientCertificate(gw, rs.secrets, grants);
+    if (backendClient) state.backendClient = backendClient;
+    gateways.set(k, state);
   }
   const fleetMembers = new Map<string, GatewayState[]>();
   for (const g of gateways.values()) {
@@ -157,6 +164,10 @@ export function translate(
   }
   for (const members of fleetMembers.values()) detectConflicts(members.flatMap((g) => g.listeners));
   for (const g of gateways.values()) checkListeners(g);
+  for (const members of fleetMembers.values()) {
+    const presented = fleetClientCertificate(members.filter(isAccepted));
+    if (presented) for (const g of members) g.fleetClientCertificate = presented.name;
+  }
   const fleetLead = new Map<string, GatewayState>();
   for (const [fleet, members] of fleetMembers) {
     const lead = members.filter(isAccepted).sort((a, b) => (a.key < b.key ? -1 : 1))[0];

@@ -280,15 +280,20 @@ export class TranslationMemo {
 
   /**
    * The cluster of a Service port, resolved again only when the Service, its
-   * slices or the BackendTLSPolicy outcome for the port changed.
+   * slices or the BackendTLSPolicy outcome for the port changed. Fleets that
+   * present different client certificates (by TlsSecret name) get different
+   * clusters, cached apart: the name is part of the key.
    */
   cluster(
     spec: ClusterSpec,
     services: { get(key: string): Service | undefined },
     endpointSlices: { get(key: string): readonly EndpointSlice[] | undefined },
     backendTls?: BackendTlsIndex,
+    clientCertificate?: string,
   ): Cluster {
-    const c = this.clusters.get(spec.name);
+    const cacheKey =
+      clientCertificate === undefined ? spec.name : `${spec.name}\0${clientCertificate}`;
+    const c = this.clusters.get(cacheKey);
     // The key string is kept: hashing a new string per cluster and translation shows in profiles.
     const serviceKey =
       c && c.spec === spec ? c.serviceKey : `${spec.service.namespace}/${spec.service.name}`;
@@ -316,8 +321,12 @@ export class TranslationMemo {
     // A port whose policy is invalid gets no endpoints (503): never plain
     // text or unverified TLS to a backend that asked for verified TLS.
     if (portTls && 'refused' in portTls) cluster = { ...cluster, endpoints: [] };
-    else if (portTls) cluster = { ...cluster, tls: portTls.tls };
-    this.clusters.set(spec.name, { spec, serviceKey, service, slices, tls, cluster });
+    else if (portTls)
+      cluster = {
+        ...cluster,
+        tls: clientCertificate === undefined ? portTls.tls : { ...portTls.tls, clientCertificate },
+      };
+    this.clusters.set(cacheKey, { spec, serviceKey, service, slices, tls, cluster });
     return cluster;
   }
 

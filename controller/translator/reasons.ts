@@ -37,6 +37,8 @@ export const Reason = {
   AddressNotAssigned: 'AddressNotAssigned',
   /** InsecureFrontendValidationMode=True: a client validation mode is AllowInsecureFallback. */
   ConfigurationChanged: 'ConfigurationChanged',
+  /** ResolvedRefs=False: spec.tls.backend.clientCertificateRef cannot be used. */
+  InvalidClientCertificateRef: 'InvalidClientCertificateRef',
   // Listener
   HostnameConflict: 'HostnameConflict',
   ProtocolConflict: 'ProtocolConflict',

@@ -19,8 +19,14 @@ import { compileSecret, type CompiledSecret } from './secrets.js';
 
 export interface ClusterRuntime {
   spec: CompiledClusterSpec;
-  /** Undefined until the cluster's ClusterLoadAssignment has arrived. */
+  /**
+   * Undefined until the cluster's ClusterLoadAssignment has arrived — and,
+   * for a TLS cluster with a client certificate, until that Secret has too
+   * (never connect without the certificate the backend may require).
+   */
   endpoints?: UpstreamEndpoint[];
+  /** The client certificate the cluster's TLS connections present. */
+  clientCertificate?: CompiledSecret;
 }
 
 export interface GatewayConfig {
@@ -195,8 +201,16 @@ export class ConfigStore {
     for (const [n, x] of e.clusters) {
       const spec = x.compiled as CompiledClusterSpec;
       const endpoints = e.endpoints.get(spec.edsName)?.compiled as UpstreamEndpoint[] | undefined;
-      if (!endpoints) complete = false;
-      clusters.set(n, endpoints ? { spec, endpoints } : { spec });
+      const wanted = spec.tls?.clientCertificate;
+      const clientCertificate = wanted === undefined ? undefined : secrets.get(wanted);
+      if (!endpoints || (wanted !== undefined && !clientCertificate)) {
+        complete = false;
+        clusters.set(n, { spec });
+      } else
+        clusters.set(
+          n,
+          clientCertificate ? { spec, endpoints, clientCertificate } : { spec, endpoints },
+        );
     }
     const listeners = new Map<string, CompiledListener>();
     const warming = new Map<string, string>();

@@ -2,8 +2,9 @@
 // endpoints. Supported: envoy.transport_sockets.tls with an UpstreamTlsContext
 // whose validation_context trusts an inline CA bundle and/or the system roots
 // and names the acceptable certificates with match_typed_subject_alt_names
-// (DNS or URI, exact). Anything else is refused (NACK) rather than served
-// with weaker verification than asked for.
+// (DNS or URI, exact), optionally presenting one client certificate named by
+// tls_certificate_sds_secret_configs (an SDS Secret over ADS). Anything else
+// is refused (NACK) rather than served with weaker verification than asked for.
 import type { UpstreamTlsContext__Output as UpstreamTlsContext } from '../../xds/generated/envoy/extensions/transport_sockets/tls/v3/UpstreamTlsContext.js';
 import type { Cluster__Output as Cluster } from '../../xds/generated/envoy/config/cluster/v3/Cluster.js';
 import { TYPE_PREFIX } from '../../xds/proto/root.js';
@@ -20,6 +21,8 @@ export interface UpstreamTlsSpec {
   /** The certificate must carry one of these (at least one is required). */
   subjectAltNames: { type: 'DNS' | 'URI'; value: string }[];
   alpn: string[];
+  /** The SDS Secret to present as the client certificate. */
+  clientCertificate?: string;
 }
 
 export function compileUpstreamTls(c: Cluster, where: string): UpstreamTlsSpec | undefined {
@@ -30,11 +33,16 @@ export function compileUpstreamTls(c: Cluster, where: string): UpstreamTlsSpec |
   }
   const ctx = unpackAny<UpstreamTlsContext>(ts.typed_config, UPSTREAM_TLS, `${where} tls`);
   const common = ctx.common_tls_context;
-  if (
-    (common?.tls_certificates ?? []).length > 0 ||
-    common?.tls_certificate_sds_secret_configs?.length
-  ) {
-    throw new ConfigError(`${where}: client certificates towards backends are not supported`);
+  if ((common?.tls_certificates ?? []).length > 0) {
+    throw new ConfigError(`${where}: inline client certificates are not supported; use SDS`);
+  }
+  const sds = common?.tls_certificate_sds_secret_configs ?? [];
+  if (sds.length > 1) {
+    throw new ConfigError(`${where}: at most one client certificate is supported`);
+  }
+  const clientCertificate = sds[0]?.name;
+  if (sds.length === 1 && !clientCertificate) {
+    throw new ConfigError(`${where}: a client certificate needs the SDS secret's name`);
   }
   if (common?.validation_context_type !== 'validation_context' || !common.validation_context) {
     throw new ConfigError(`${where}: upstream TLS needs an inline validation_context`);
@@ -68,5 +76,6 @@ export function compileUpstreamTls(c: Cluster, where: string): UpstreamTlsSpec |
     systemRoots,
     subjectAltNames,
     alpn: common.alpn_protocols ?? [],
+    ...(clientCertificate ? { clientCertificate } : {}),
   };
 }

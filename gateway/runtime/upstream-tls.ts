@@ -4,19 +4,42 @@
 // a wildcard in the certificate covering exactly one leftmost label; URIs
 // exactly. The common name is never used. SNI is always the cluster's, never
 // the request's Host (undici would otherwise derive it from Host, and reconnect
-// whenever Host changes).
+// whenever Host changes). A cluster's client certificate (an SDS Secret) is
+// presented when the backend asks for one.
+import { createHash } from 'node:crypto';
 import { rootCertificates, type PeerCertificate } from 'node:tls';
 import { buildConnector, Pool, type Dispatcher } from 'undici';
+import type { CompiledSecret } from '../config/secrets.js';
 import type { UpstreamTlsSpec } from '../config/upstream-tls.js';
 
+/** A client certificate's identity: a digest, so no key material ends up in a key string. */
+const clientIds = new WeakMap<CompiledSecret, string>();
+
+function clientId(s: CompiledSecret): string {
+  let id = clientIds.get(s);
+  if (id === undefined) {
+    id = createHash('sha256').update(s.pem.cert).update('\0').update(s.pem.key).digest('hex');
+    clientIds.set(s, id);
+  }
+  return id;
+}
+
 /** The settings that make two TLS dispatchers different, as a key. */
-export function tlsKey(t: UpstreamTlsSpec): string {
-  return JSON.stringify([t.sni, t.ca ?? '', t.systemRoots, t.subjectAltNames, t.alpn]);
+export function tlsKey(t: UpstreamTlsSpec, client?: CompiledSecret): string {
+  return JSON.stringify([
+    t.sni,
+    t.ca ?? '',
+    t.systemRoots,
+    t.subjectAltNames,
+    t.alpn,
+    client ? clientId(client) : '',
+  ]);
 }
 
 export function tlsDispatcher(
   origin: string,
   t: UpstreamTlsSpec,
+  client: CompiledSecret | undefined,
   h2: boolean,
   connectTimeoutMs: number,
   options: Pool.Options,
@@ -28,6 +51,7 @@ export function tlsDispatcher(
     timeout: connectTimeoutMs,
     ca,
     rejectUnauthorized: true,
+    ...(client ? { cert: client.pem.cert, key: client.pem.key } : {}),
     checkServerIdentity: (_host: string, cert: PeerCertificate) => namesProblem(t, cert),
     ...(t.alpn.length > 0 ? { ALPNProtocols: t.alpn } : {}),
   });

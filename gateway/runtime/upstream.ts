@@ -11,8 +11,10 @@
 // it finish first).
 //
 // A cluster with upstream TLS (BackendTLSPolicy) gets TLS dispatchers,
-// keyed by the TLS settings too (upstream-tls.ts verifies and names them).
+// keyed by the TLS settings and the client certificate presented, if any
+// (upstream-tls.ts verifies and names them).
 import { H2CClient, Pool, type Dispatcher } from 'undici';
+import type { CompiledSecret } from '../config/secrets.js';
 import type { ClusterRuntime } from '../config/store.js';
 import type { UpstreamEndpoint } from '../config/clusters.js';
 import type { UpstreamTlsSpec } from '../config/upstream-tls.js';
@@ -48,6 +50,7 @@ interface ClusterState {
   readonly h2: boolean;
   readonly connectTimeoutMs: number;
   readonly tls: UpstreamTlsSpec | undefined;
+  readonly client: CompiledSecret | undefined;
   readonly endpoints: UpstreamEndpoint[];
   next: number;
 }
@@ -76,7 +79,13 @@ export class Upstreams {
     }
     let e = st.entries[i]!;
     if (e.closed)
-      e = st.entries[i] = this.entry(st.endpoints[i]!, st.h2, st.connectTimeoutMs, st.tls);
+      e = st.entries[i] = this.entry(
+        st.endpoints[i]!,
+        st.h2,
+        st.connectTimeoutMs,
+        st.tls,
+        st.client,
+      );
     e.used = true;
     return e.dispatcher;
   }
@@ -88,11 +97,13 @@ export class Upstreams {
     const h2 = rt.spec.http2;
     const connectTimeoutMs = rt.spec.connectTimeoutMs;
     const tls = rt.spec.tls;
+    const client = tls ? rt.clientCertificate : undefined;
     return {
-      entries: endpoints.map((ep) => this.entry(ep, h2, connectTimeoutMs, tls)),
+      entries: endpoints.map((ep) => this.entry(ep, h2, connectTimeoutMs, tls, client)),
       h2,
       connectTimeoutMs,
       tls,
+      client,
       endpoints,
       next: 0,
     };
@@ -103,10 +114,11 @@ export class Upstreams {
     h2: boolean,
     connectTimeoutMs: number,
     tls: UpstreamTlsSpec | undefined,
+    client: CompiledSecret | undefined,
   ): Entry {
     const host = ep.address.includes(':') ? `[${ep.address}]` : ep.address;
     const origin = `${tls ? 'https' : 'http'}://${host}:${ep.port}`;
-    const key = `${h2 ? 'h2c' : 'h1'} ${origin} ${connectTimeoutMs}${tls ? ` ${tlsKey(tls)}` : ''}`;
+    const key = `${h2 ? 'h2c' : 'h1'} ${origin} ${connectTimeoutMs}${tls ? ` ${tlsKey(tls, client)}` : ''}`;
     let e = this.entries.get(key);
     if (e === undefined || e.closed) {
       const common = {
@@ -118,7 +130,7 @@ export class Upstreams {
         keepAliveMaxTimeout: KEEP_ALIVE_MS,
       };
       const dispatcher = tls
-        ? tlsDispatcher(origin, tls, h2, connectTimeoutMs, {
+        ? tlsDispatcher(origin, tls, client, h2, connectTimeoutMs, {
             ...common,
             connections: MAX_CONNECTIONS,
           })

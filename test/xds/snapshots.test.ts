@@ -1,6 +1,9 @@
 // Snapshots: deterministic content-hash versions, consistency checks before
 // publishing, and the cache's all-or-nothing publication.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { generateCluster } from '../../bench/fixtures.js';
 import { inputsOf, translate } from '../../controller/translator/index.js';
 import { SnapshotCache } from '../../xds/cache.js';
@@ -55,6 +58,19 @@ describe('snapshots', () => {
       /sends to Cluster team-0\/svc-1\/81, which does not exist/,
     );
     expect(cache.get('infra/gw-0')!.version).toBe(good);
+  });
+
+  it('a cluster whose client certificate Secret is missing is reported (golden scenario with one)', () => {
+    const dir = join(import.meta.dirname, '..', 'golden', 'translator');
+    const file = 'gateway-backend-client-certificate-presented-on-tls-clusters.in.yaml';
+    const objs = parseAllDocuments(readFileSync(join(dir, file), 'utf8')).map((d) => d.toJS());
+    const { ir } = translate(inputsOf(objs), { now: NOW });
+    const rs = irToResources(ir).find((g) => g.nodeGroup === 'infra/gw')!.resources;
+    expect(checkConsistency(rs)).toEqual([]);
+    rs.set(TypeUrl.Secret, []);
+    expect(checkConsistency(rs)).toEqual([
+      'Cluster infra/secure/443 names Secret infra/client, which does not exist',
+    ]);
   });
 
   it('are not served before the first publication, and publication reports what changed', () => {

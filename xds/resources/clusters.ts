@@ -48,6 +48,7 @@ function clusterResource(c: Cluster): Record<string, unknown> {
  * to the policy's CAs (or the system roots) and carry one of the policy's
  * subjectAltNames — or, without any, the hostname as a DNS SAN. Envoy checks
  * no name unless told to, so the hostname is always listed as a matcher.
+ * With a client certificate, the gateway presents it (SDS secret by name).
  */
 function upstreamTlsSocket(t: UpstreamTls): Record<string, unknown> {
   const sans =
@@ -60,6 +61,15 @@ function upstreamTlsSocket(t: UpstreamTls): Record<string, unknown> {
       '@type': Ext.UpstreamTlsContext,
       sni: t.sni,
       common_tls_context: {
+        // The fleet's client certificate, by name over SDS (never inline: the
+        // key then travels only in the Secret resource, like a listener's).
+        ...(t.clientCertificate !== undefined
+          ? {
+              tls_certificate_sds_secret_configs: [
+                { name: t.clientCertificate, sds_config: adsConfigSource() },
+              ],
+            }
+          : {}),
         alpn_protocols: ['http/1.1'],
         validation_context: {
           ...(t.caCertificates !== '' ? { trusted_ca: { inline_string: t.caCertificates } } : {}),
