@@ -8,11 +8,10 @@
 // statuses out.
 import type { GatewayStatus } from '../apis/types.js';
 import type { Fleet, IR } from '../ir/types.js';
-import { mergeConditions, type StatusClock } from '../translator/conditions.js';
+import type { StatusClock } from '../translator/conditions.js';
 import type { StatusUpdate } from '../translator/index.js';
 import { ConditionType, cond } from '../translator/reasons.js';
-
-const PROGRAMMED_ONLY: ReadonlySet<string> = new Set([ConditionType.Programmed]);
+import { overlayProgrammed } from './programmed-overlay.js';
 
 export type AddressProblemOf = (fleet: Fleet) => { reason: string; message: string } | undefined;
 
@@ -29,31 +28,13 @@ export function overlayAddressStatus(
   generation: (namespace: string, name: string) => number,
   clock: StatusClock,
 ): StatusUpdate[] {
-  const fleetOf = new Map<string, Fleet>();
-  for (const f of ir.fleets)
-    for (const gw of f.gateways) fleetOf.set(`${gw.namespace}/${gw.name}`, f);
-  return statuses.map((s) => {
-    if (s.kind !== 'Gateway') return s;
-    const fleet = fleetOf.get(`${s.namespace}/${s.name}`);
-    const programmed = s.status.conditions?.find((c) => c.type === ConditionType.Programmed);
-    if (!fleet || programmed?.status !== 'True') return s;
-    const problem = problemOf(fleet);
-    if (!problem) return s;
-    const merged = mergeConditions(
-      previous(s.namespace, s.name)?.conditions,
-      [cond(ConditionType.Programmed, 'False', problem.reason, problem.message)],
-      PROGRAMMED_ONLY,
-      generation(s.namespace, s.name),
-      clock,
-    ).find((c) => c.type === ConditionType.Programmed)!;
-    return {
-      ...s,
-      status: {
-        ...s.status,
-        conditions: (s.status.conditions ?? []).map((c) =>
-          c.type === ConditionType.Programmed ? merged : c,
-        ),
-      },
-    };
-  });
+  return overlayProgrammed(
+    statuses,
+    ir,
+    (fleet) => {
+      const problem = problemOf(fleet);
+      return problem && cond(ConditionType.Programmed, 'False', problem.reason, problem.message);
+    },
+    { previous, generation, clock },
+  );
 }

@@ -6,9 +6,10 @@
 // or catching up. Pure: statuses and observations in, statuses out.
 import type { GatewayStatus } from '../apis/types.js';
 import type { IR } from '../ir/types.js';
-import { mergeConditions, type StatusClock } from '../translator/conditions.js';
+import type { StatusClock } from '../translator/conditions.js';
 import type { StatusUpdate } from '../translator/index.js';
 import { ConditionType, Reason, cond, type ConditionDecision } from '../translator/reasons.js';
+import { overlayProgrammed } from './programmed-overlay.js';
 
 export interface ObservedNode {
   id: string;
@@ -24,8 +25,6 @@ export interface FleetObservation {
   versions: ReadonlyMap<string, string>;
   nodes: readonly ObservedNode[];
 }
-
-const PROGRAMMED_ONLY: ReadonlySet<string> = new Set([ConditionType.Programmed]);
 
 function groupLabel(group: string, shard: string | undefined): string {
   return shard ? `shard ${shard}` : `fleet ${group}`;
@@ -95,32 +94,9 @@ export function overlayFleetStatus(
   generation: (namespace: string, name: string) => number,
   clock: StatusClock,
 ): StatusUpdate[] {
-  const fleetOf = new Map<string, { name: string; shard?: string; replicas?: number }[]>();
-  for (const f of ir.fleets) {
-    for (const gw of f.gateways) fleetOf.set(`${gw.namespace}/${gw.name}`, f.nodeGroups);
-  }
-  return statuses.map((s) => {
-    if (s.kind !== 'Gateway') return s;
-    const groups = fleetOf.get(`${s.namespace}/${s.name}`);
-    const programmed = s.status.conditions?.find((c) => c.type === ConditionType.Programmed);
-    if (!groups || programmed?.status !== 'True') return s;
-    const decided = fleetProgrammed(groups, obs);
-    const prevConds = previous(s.namespace, s.name)?.conditions;
-    const merged = mergeConditions(
-      prevConds,
-      [decided],
-      PROGRAMMED_ONLY,
-      generation(s.namespace, s.name),
-      clock,
-    ).find((c) => c.type === ConditionType.Programmed)!;
-    return {
-      ...s,
-      status: {
-        ...s.status,
-        conditions: (s.status.conditions ?? []).map((c) =>
-          c.type === ConditionType.Programmed ? merged : c,
-        ),
-      },
-    };
+  return overlayProgrammed(statuses, ir, (fleet) => fleetProgrammed(fleet.nodeGroups, obs), {
+    previous,
+    generation,
+    clock,
   });
 }
